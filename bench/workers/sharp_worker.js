@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Benchmark worker for sharp (see bench/README.md for the protocol).
+//
+//   node sharp_worker.js                          serve JSON lines on stdin/stdout
+//   node sharp_worker.js --once IN OUT [--size 1000] [--quality 82]
+//                                                 one image, for the peak-RSS measurement of a fresh process
+//
+// Recipe: sharp(buf).rotate().resize(size, size, {fit: 'inside', withoutEnlargement: true}).jpeg({quality})
+// with sharp.concurrency(1) and sharp.cache(false). `.rotate()` with no angle applies EXIF orientation, as
+// services do; sharp writes no metadata unless asked (withMetadata/keepMetadata).
+'use strict';
+
+process.env.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE || '1';
+const fs = require('fs');
+const path = require('path');
+const readline = require('readline');
+
+// sharp is installed by bench/setup.sh into <repo>/.tools/bench/node (or IMGRESIZE_BENCH_NODE_MODULES).
+const nodeModules = process.env.IMGRESIZE_BENCH_NODE_MODULES
+  || path.join(__dirname, '..', '..', '.tools', 'bench', 'node', 'node_modules');
+const sharp = require(path.join(nodeModules, 'sharp'));
+sharp.concurrency(1);
+sharp.cache(false);
+
+async function resize(buf, size, quality) {
+  const { data, info } = await sharp(buf)
+    .rotate()
+    .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality })
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+function arg(name, def) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : def;
+}
+
+async function once() {
+  const i = process.argv.indexOf('--once');
+  const [inp, outp] = process.argv.slice(i + 1, i + 3);
+  const r = await resize(fs.readFileSync(inp), Number(arg('--size', 1000)), Number(arg('--quality', 82)));
+  fs.writeFileSync(outp, r.data);
+  process.stdout.write(JSON.stringify({ ok: true, bytes: r.data.length, width: r.width, height: r.height }) + '\n');
+}
+
+async function handle(images, req) {
+  switch (req.op) {
+    case 'load':
+      images.set(req.id, fs.readFileSync(req.path));
+      return { ok: true };
+    case 'run': {
+      const buf = images.get(req.id);
+      if (!buf) throw new Error(`unknown id ${req.id}`);
+      const size = Number(req.size ?? 1000);
+      const quality = Number(req.quality ?? 82);
+      const t0 = process.hrtime.bigint();
+      const r = await resize(buf, size, quality);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (req.out) fs.writeFileSync(req.out, r.data);
+      return { ok: true, ms, bytes: r.data.length, width: r.width, height: r.height };
+    }
+    default:
+      throw new Error(`unknown op ${JSON.stringify(req.op)}`);
+  }
+}
+
+async function serve() {
+  // Protocol replies go through the original stdout; console.log is redirected to stderr.
+  const write = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+  console.log = console.error;
+  const images = new Map();
+  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  for await (const line of rl) { // one request at a time, in order
+    if (!line.trim()) continue;
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch (e) {
+      write({ ok: false, error: `bad JSON: ${e.message}` });
+      continue;
+    }
+    if (req.op === 'quit') {
+      write({ ok: true });
+      break;
+    }
+    try {
+      write(await handle(images, req));
+    } catch (e) {
+      write({ ok: false, error: String(e && e.message ? e.message : e) });
+    }
+  }
+  process.exit(0);
+}
+
+(process.argv.includes('--once') ? once() : serve()).catch((e) => {
+  process.stderr.write(String(e && e.stack ? e.stack : e) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,204 @@
+//! `imgresize`: the Lambda's engine on local files, to preview settings before deploying.
+//!
+//! Prints one JSON line (the Lambda's `ok`/`error` shapes, minus the S3 fields). Exit status: 0
+//! resized, 1 input rejected, 2 the output could not be written.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use imgresize::config::{
+    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
+};
+use imgresize::engine::{self, Limits, Options, OutputFormat};
+use imgresize::response::{to_json, Rejected};
+use imgresize::Error;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(version, about = "Resize images with the imgresize Lambda's engine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Resize INPUT into OUTPUT, fitting it inside a SIZE×SIZE box.
+    Resize {
+        /// Longest edge of the output in pixels (1..=10000); never upscales.
+        #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        size: u32,
+        /// Output format (jpeg, png, webp); default: the input's (GIF/BMP → PNG).
+        #[arg(long, value_parser = parse_format)]
+        format: Option<OutputFormat>,
+        /// JPEG/WebP quality (1..=100).
+        #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
+        /// Refuse images with more pixels than this (from the header, before decoding).
+        #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
+        max_pixels: u64,
+        /// Refuse files larger than this many bytes.
+        #[arg(long, default_value_t = DEFAULT_MAX_INPUT_BYTES)]
+        max_bytes: u64,
+        input: PathBuf,
+        output: PathBuf,
+    },
+    /// Serve timed resizes over stdin/stdout JSON lines for `bench/run.py` (see bench/README.md).
+    BenchWorker,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Resize {
+            size,
+            format,
+            quality,
+            max_pixels,
+            max_bytes,
+            input,
+            output,
+        } => {
+            let options = Options {
+                size,
+                format,
+                quality,
+            };
+            let (answer, status) =
+                resize_file(&input, &output, &options, &Limits { max_pixels }, max_bytes);
+            println!("{answer}");
+            ExitCode::from(status)
+        }
+        Command::BenchWorker => bench_worker(),
+    }
+}
+
+fn parse_format(name: &str) -> Result<OutputFormat, String> {
+    OutputFormat::parse(name).ok_or_else(|| format!("{name:?} is not jpeg, png or webp"))
+}
+
+fn resize_file(
+    input: &Path,
+    output: &Path,
+    options: &Options,
+    limits: &Limits,
+    max_bytes: u64,
+) -> (Value, u8) {
+    let data = match read_input(input, max_bytes) {
+        Ok(data) => data,
+        Err(error) => return (to_json(&Rejected::from(&error)), 1),
+    };
+    let started = Instant::now();
+    let resized = match engine::resize(&data, options, limits) {
+        Ok(resized) => resized,
+        Err(error) => return (to_json(&Rejected::from(&error)), 1),
+    };
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    if let Err(error) = write_whole(output, &resized.bytes) {
+        let error = Error::Internal(format!("cannot write {}: {error}", output.display()));
+        return (to_json(&Rejected::from(&error)), 2);
+    }
+    let answer = json!({
+        "ok": true, "statusCode": 200, "output": output.display().to_string(),
+        "width": resized.width, "height": resized.height, "bytes": resized.bytes.len(),
+        "format": resized.format.name(), "source": resized.source, "ms": (millis * 100.0).round() / 100.0,
+    });
+    (answer, 0)
+}
+
+fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
+    let unreadable =
+        |e: std::io::Error| Error::InvalidRequest(format!("cannot read {}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > max_bytes {
+        return Err(Error::InputTooLarge {
+            size,
+            max: max_bytes,
+        });
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+/// Writes beside the target and renames, so an interrupted run never leaves half an image.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let result = std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+/// The benchmark's worker protocol: `{"op":"load","id","path"}`, `{"op":"run","id","size",
+/// "quality","out"}` (timed around the in-memory resize only), `{"op":"quit"}`.
+fn bench_worker() -> ExitCode {
+    let mut images: std::collections::HashMap<String, Vec<u8>> = Default::default();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let request: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        let text = |name: &str| {
+            request
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let reply = match request.get("op").and_then(Value::as_str) {
+            Some("load") => match std::fs::read(text("path")) {
+                Ok(data) => {
+                    images.insert(text("id"), data);
+                    json!({"ok": true})
+                }
+                Err(e) => json!({"ok": false, "error": e.to_string()}),
+            },
+            Some("run") => match images.get(&text("id")) {
+                Some(data) => bench_run(data, &request),
+                None => json!({"ok": false, "error": "unknown id"}),
+            },
+            Some("quit") => break,
+            _ => json!({"ok": false, "error": "unknown op"}),
+        };
+        if writeln!(stdout, "{reply}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn bench_run(data: &[u8], request: &Value) -> Value {
+    let number =
+        |name: &str, default: u64| request.get(name).and_then(Value::as_u64).unwrap_or(default);
+    let options = Options {
+        size: u32::try_from(number("size", u64::from(DEFAULT_SIZE))).unwrap_or(DEFAULT_SIZE),
+        format: Some(OutputFormat::Jpeg),
+        quality: u8::try_from(number("quality", u64::from(DEFAULT_QUALITY)))
+            .unwrap_or(DEFAULT_QUALITY),
+    };
+    let limits = Limits {
+        max_pixels: DEFAULT_MAX_PIXELS,
+    };
+    let started = Instant::now();
+    let result = engine::resize(data, &options, &limits);
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(resized) => {
+            if let Some(out) = request.get("out").and_then(Value::as_str) {
+                if let Err(e) = std::fs::write(out, &resized.bytes) {
+                    return json!({"ok": false, "error": e.to_string()});
+                }
+            }
+            json!({"ok": true, "ms": millis, "bytes": resized.bytes.len(),
+                   "width": resized.width, "height": resized.height})
+        }
+        Err(error) => json!({"ok": false, "error": error.to_string()}),
+    }
+}

@@ -1,0 +1,22 @@
+//! The Lambda function (`bootstrap`): runtime glue only; the work is in `imgresize::handler`.
+
+use std::sync::Arc;
+
+use imgresize::config::Config;
+use imgresize::handler::Handler;
+use imgresize::s3::S3Store;
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    imgresize::logging::init();
+    let config = Config::from_env()?;
+    let store = S3Store::from_env(config.s3).await;
+    let handler = Arc::new(Handler::new(config, store));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let handler = Arc::clone(&handler);
+        async move { handler.invoke(event).await }
+    }))
+    .await
+}

@@ -1,0 +1,196 @@
+//! The function's configuration, read once from the environment (see CONTRACT.md for the table).
+
+use std::time::Duration;
+
+use crate::engine::geometry::MAX_SIZE;
+use crate::engine::Limits;
+use crate::error::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub dest_bucket: String,
+    /// Buckets the function may read; empty means any.
+    pub allowed_source_buckets: Vec<String>,
+    pub dest_prefix: String,
+    pub dest_key_pattern: String,
+    pub default_size: u32,
+    pub quality: u8,
+    pub max_input_bytes: u64,
+    pub max_pixels: u64,
+    pub cache_control: Option<String>,
+    pub s3: S3Settings,
+}
+
+/// Bounds on every S3 call, so a stalled connection becomes a retryable error, never a hung Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct S3Settings {
+    /// One HTTP attempt, up to the response headers.
+    pub attempt_timeout: Duration,
+    /// Attempts per call, the SDK's retries included.
+    pub max_attempts: u32,
+    /// Downloading one object's body.
+    pub body_timeout: Duration,
+}
+
+pub const DEFAULT_PREFIX: &str = "output/";
+pub const DEFAULT_KEY_PATTERN: &str = "{stem}_resized.{ext}";
+pub const DEFAULT_SIZE: u32 = 1000;
+pub const DEFAULT_QUALITY: u8 = 82;
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 50 * 1024 * 1024;
+pub const DEFAULT_MAX_PIXELS: u64 = 60_000_000;
+
+impl Config {
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let dest_bucket =
+            get("DEST_BUCKET").ok_or_else(|| Error::Internal("DEST_BUCKET must be set".into()))?;
+        let allowed_source_buckets = get("ALLOWED_SOURCE_BUCKETS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // An explicitly empty prefix is allowed (write at the bucket root), so read it raw.
+        let dest_prefix = lookup("DEST_PREFIX").unwrap_or_else(|| DEFAULT_PREFIX.to_string());
+        let dest_key_pattern =
+            get("DEST_KEY_PATTERN").unwrap_or_else(|| DEFAULT_KEY_PATTERN.to_string());
+        crate::keys::validate_pattern(&dest_key_pattern)?;
+        let config = Config {
+            dest_bucket,
+            allowed_source_buckets,
+            dest_prefix,
+            dest_key_pattern,
+            default_size: number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, 1..=MAX_SIZE)?,
+            quality: number(&get, "QUALITY", DEFAULT_QUALITY, 1..=100)?,
+            max_input_bytes: number(
+                &get,
+                "MAX_INPUT_BYTES",
+                DEFAULT_MAX_INPUT_BYTES,
+                1..=u64::MAX,
+            )?,
+            max_pixels: number(&get, "MAX_PIXELS", DEFAULT_MAX_PIXELS, 1..=u64::MAX)?,
+            cache_control: get("CACHE_CONTROL"),
+            s3: S3Settings {
+                attempt_timeout: Duration::from_millis(number(
+                    &get,
+                    "S3_ATTEMPT_TIMEOUT_MS",
+                    10_000,
+                    1..=900_000,
+                )?),
+                max_attempts: number(&get, "S3_MAX_ATTEMPTS", 3, 1..=10)?,
+                body_timeout: Duration::from_millis(number(
+                    &get,
+                    "S3_BODY_TIMEOUT_MS",
+                    60_000,
+                    1..=900_000,
+                )?),
+            },
+        };
+        Ok(config)
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_pixels: self.max_pixels,
+        }
+    }
+
+    pub fn allows_bucket(&self, bucket: &str) -> bool {
+        self.allowed_source_buckets.is_empty()
+            || self.allowed_source_buckets.iter().any(|b| b == bucket)
+    }
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, Error>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    match text.parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(Error::Internal(format!(
+            "{name}={text:?} must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, Error> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = config(&[("DEST_BUCKET", "out")]).expect("config");
+        assert_eq!(c.dest_prefix, "output/");
+        assert_eq!(c.dest_key_pattern, "{stem}_resized.{ext}");
+        assert_eq!((c.default_size, c.quality), (1000, 82));
+        assert_eq!((c.max_input_bytes, c.max_pixels), (52_428_800, 60_000_000));
+        assert!(c.allows_bucket("anything"));
+        assert_eq!(c.cache_control, None);
+    }
+
+    #[test]
+    fn dest_bucket_is_required() {
+        assert_eq!(config(&[]).map_err(|e| e.code()), Err("INTERNAL"));
+    }
+
+    #[test]
+    fn allowed_buckets_are_a_list() {
+        let c = config(&[
+            ("DEST_BUCKET", "out"),
+            ("ALLOWED_SOURCE_BUCKETS", " a, b ,"),
+        ])
+        .expect("config");
+        assert_eq!(c.allowed_source_buckets, vec!["a", "b"]);
+        assert!(c.allows_bucket("b") && !c.allows_bucket("c"));
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_not_clamped() {
+        for (name, value) in [
+            ("DEFAULT_SIZE", "0"),
+            ("QUALITY", "101"),
+            ("MAX_PIXELS", "lots"),
+        ] {
+            assert!(
+                config(&[("DEST_BUCKET", "out"), (name, value)]).is_err(),
+                "{name}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pattern_without_the_stem_is_refused() {
+        assert!(config(&[("DEST_BUCKET", "out"), ("DEST_KEY_PATTERN", "fixed.{ext}")]).is_err());
+    }
+}

@@ -1,0 +1,240 @@
+//! JPEG through libjpeg-turbo (mozjpeg), with shrink-on-load.
+//!
+//! libjpeg can run its inverse DCT at 1/2, 1/4 or 1/8 scale, skipping most of the decode work: a
+//! 12 MP photo headed for a 1000 px box is decoded straight to about 1000 px. The small remainder is
+//! left to the Lanczos resampler, so quality does not suffer.
+//!
+//! libjpeg reports fatal errors by calling `error_exit`, which must not return; the mozjpeg crate's
+//! answer (ours too) is to unwind out of the C code and catch that unwind here. Truncated data is only
+//! a *warning* to libjpeg (it pads the image with grey); we turn that warning into an error, so a cut
+//! upload is rejected rather than resized into a half-grey picture.
+
+use std::os::raw::c_int;
+use std::panic::{self, AssertUnwindSafe};
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, RgbImage};
+use mozjpeg::{ColorSpace, Decompress, Marker};
+use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_JPEG_EOF};
+
+use super::Decoded;
+use crate::error::Error;
+
+/// Markers we read: EXIF (orientation), ICC profile chunks, Adobe (CMYK inversion).
+const SAVED_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(14)];
+const ICC_SIGNATURE: &[u8] = b"ICC_PROFILE\0";
+const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
+
+/// Decodes `data`, shrinking on load so that the result still covers a `target_box`-sided square.
+pub fn decode(data: &[u8], target_box: u32) -> Result<Decoded, Error> {
+    match panic::catch_unwind(AssertUnwindSafe(|| decode_unwinding(data, target_box))) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::CorruptImage(panic_message(payload.as_ref()))),
+    }
+}
+
+fn decode_unwinding(data: &[u8], target_box: u32) -> Result<Decoded, Error> {
+    let mut decompress = Decompress::builder()
+        .with_err(strict_error_manager())
+        .with_markers(SAVED_MARKERS)
+        .from_mem(data)
+        .map_err(|e| Error::CorruptImage(e.to_string()))?;
+
+    let mut orientation = Orientation::NoTransforms;
+    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    let mut adobe = false;
+    for marker in decompress.markers() {
+        match marker.marker {
+            Marker::APP(1) => {
+                if let Some(exif) = marker.data.strip_prefix(EXIF_SIGNATURE) {
+                    orientation = Orientation::from_exif_chunk(exif).unwrap_or(orientation);
+                }
+            }
+            Marker::APP(2) => {
+                if let Some(chunk) = marker.data.strip_prefix(ICC_SIGNATURE) {
+                    if let [sequence, _count, payload @ ..] = chunk {
+                        icc_chunks.push((*sequence, payload));
+                    }
+                }
+            }
+            Marker::APP(14) => adobe |= marker.data.starts_with(b"Adobe"),
+            _ => {}
+        }
+    }
+    let icc = assemble_icc(icc_chunks);
+
+    let numerator = shrink_numerator(decompress.width(), decompress.height(), target_box);
+    decompress.scale(numerator);
+
+    let image = match decompress.color_space() {
+        ColorSpace::JCS_GRAYSCALE => {
+            let mut started = decompress.grayscale().map_err(corrupt)?;
+            let (width, height) = (started.width() as u32, started.height() as u32);
+            let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+            started.finish().map_err(corrupt)?;
+            DynamicImage::ImageLuma8(buffer(GrayImage::from_raw(width, height, pixels))?)
+        }
+        ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => {
+            let mut started = decompress
+                .to_colorspace(ColorSpace::JCS_CMYK)
+                .map_err(corrupt)?;
+            let (width, height) = (started.width() as u32, started.height() as u32);
+            let cmyk: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+            started.finish().map_err(corrupt)?;
+            let rgb = cmyk_to_rgb(&cmyk, adobe);
+            DynamicImage::ImageRgb8(buffer(RgbImage::from_raw(width, height, rgb))?)
+        }
+        _ => {
+            let mut started = decompress.rgb().map_err(corrupt)?;
+            let (width, height) = (started.width() as u32, started.height() as u32);
+            let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+            started.finish().map_err(corrupt)?;
+            DynamicImage::ImageRgb8(buffer(RgbImage::from_raw(width, height, pixels))?)
+        }
+    };
+    Ok(Decoded {
+        image,
+        icc,
+        orientation,
+    })
+}
+
+/// The largest libjpeg scale `n/8` (n in 1, 2, 4, 8: the ones with SIMD inverse DCTs) whose output
+/// still covers the box, so no upsampling is ever needed afterwards.
+pub fn shrink_numerator(width: usize, height: usize, target_box: u32) -> u8 {
+    let long_edge = width.max(height);
+    let target = (target_box as usize).min(long_edge);
+    for numerator in [1u8, 2, 4] {
+        // libjpeg rounds scaled dimensions up.
+        if (long_edge * numerator as usize).div_ceil(8) >= target {
+            return numerator;
+        }
+    }
+    8
+}
+
+/// Adobe writes CMYK JPEGs inverted (APP14 "Adobe"); everyone else stores plain ink values.
+fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for pixel in cmyk.chunks_exact(4) {
+        let [c, m, y, k] = if inverted {
+            [pixel[0], pixel[1], pixel[2], pixel[3]]
+        } else {
+            [
+                255 - pixel[0],
+                255 - pixel[1],
+                255 - pixel[2],
+                255 - pixel[3],
+            ]
+        };
+        let k = u16::from(k);
+        for ink in [c, m, y] {
+            rgb.push(((u16::from(ink) * k + 127) / 255) as u8);
+        }
+    }
+    rgb
+}
+
+/// ICC profiles over 64 KB are split across numbered APP2 chunks.
+fn assemble_icc(mut chunks: Vec<(u8, &[u8])>) -> Option<Vec<u8>> {
+    if chunks.is_empty() {
+        return None;
+    }
+    chunks.sort_by_key(|(sequence, _)| *sequence);
+    Some(
+        chunks
+            .iter()
+            .flat_map(|(_, data)| data.iter().copied())
+            .collect(),
+    )
+}
+
+fn buffer<T>(image: Option<T>) -> Result<T, Error> {
+    image.ok_or_else(|| Error::CorruptImage("decoder returned fewer pixels than promised".into()))
+}
+
+fn corrupt(error: std::io::Error) -> Error {
+    Error::CorruptImage(error.to_string())
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else {
+        "libjpeg failed".to_string()
+    }
+}
+
+fn strict_error_manager() -> jpeg_error_mgr {
+    // SAFETY: jpeg_std_error fills every field of a zeroed manager with libjpeg's defaults.
+    let mut manager: jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { jpeg_std_error(&mut manager) };
+    manager.error_exit = Some(unwind_on_error);
+    manager.emit_message = Some(unwind_on_truncation);
+    manager
+}
+
+unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut jpeg_common_struct) {
+    let message = format_message(cinfo);
+    // resume_unwind skips the panic hook: nothing is printed, the caller gets the message.
+    panic::resume_unwind(Box::new(message));
+}
+
+unsafe extern "C-unwind" fn unwind_on_truncation(cinfo: &mut jpeg_common_struct, level: c_int) {
+    // Level -1 is a warning. Only truncation is fatal: real cameras write files with harmless
+    // warnings (extraneous bytes before a marker) that every viewer shows fine.
+    if level == -1 && (*cinfo.err).msg_code == JWRN_JPEG_EOF as c_int {
+        panic::resume_unwind(Box::new(String::from(
+            "data ends before the image does (truncated file)",
+        )));
+    }
+}
+
+unsafe fn format_message(cinfo: &mut jpeg_common_struct) -> String {
+    let code = (*cinfo.err).msg_code;
+    let Some(format) = (*cinfo.err).format_message else {
+        return format!("libjpeg error {code}");
+    };
+    let buffer = [0u8; 80];
+    format(cinfo, &buffer);
+    let text = buffer.split(|&byte| byte == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrink_on_load_keeps_the_box_covered() {
+        // 4032 / 4 = 1008 covers 1000; 4032 / 8 = 504 does not.
+        assert_eq!(shrink_numerator(4032, 3024, 1000), 2);
+        assert_eq!(shrink_numerator(8000, 6000, 1000), 1);
+        assert_eq!(shrink_numerator(2000, 1500, 1000), 4);
+        // libjpeg rounds up: 1999 * 4 / 8 = 999.5 -> 1000 still covers; 1998 -> 999 does not.
+        assert_eq!(shrink_numerator(1999, 1500, 1000), 4);
+        assert_eq!(shrink_numerator(1998, 1500, 1000), 8);
+        // Images already inside the box are decoded at full size, never below it.
+        assert_eq!(shrink_numerator(640, 480, 1000), 8);
+        assert_eq!(shrink_numerator(16, 16, 1), 1);
+    }
+
+    #[test]
+    fn adobe_cmyk_is_inverted_and_plain_cmyk_is_not() {
+        assert_eq!(
+            cmyk_to_rgb(&[255, 255, 255, 255], true),
+            vec![255, 255, 255]
+        );
+        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 0], false), vec![255, 255, 255]);
+        assert_eq!(cmyk_to_rgb(&[255, 0, 0, 0], false), vec![0, 255, 255]);
+    }
+
+    #[test]
+    fn icc_chunks_are_joined_in_sequence_order() {
+        let chunks = vec![(2u8, &b"world"[..]), (1u8, &b"hello "[..])];
+        assert_eq!(assemble_icc(chunks).as_deref(), Some(&b"hello world"[..]));
+        assert_eq!(assemble_icc(Vec::new()), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Every way a resize can fail, each with a stable machine-readable code.
+//!
+//! Two families matter to callers: a *rejection* is about this request (bad input, missing object,
+//! hostile image) and is answered with `{"ok": false}` so nobody retries it; a *transient* failure is
+//! about the cloud (S3 5xx, throttling, timeouts) and becomes a Lambda error whose type the state
+//! machine's Retry matches.
+
+use serde::Serialize;
+
+/// The Lambda `errorType` for failures worth retrying. The state machine's Retry names it.
+pub const TRANSIENT_ERROR_TYPE: &str = "TransientError";
+/// The Lambda `errorType` for failures no retry can fix (configuration, bugs).
+pub const INTERNAL_ERROR_TYPE: &str = "InternalError";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("bucket {bucket:?} is not allowed: {reason}")]
+    BucketNotAllowed { bucket: String, reason: String },
+    #[error("no object s3://{bucket}/{key}")]
+    NotFound { bucket: String, key: String },
+    #[error("access denied to s3://{bucket}/{key}")]
+    AccessDenied { bucket: String, key: String },
+    #[error("input is {size} bytes, over the limit of {max} bytes")]
+    InputTooLarge { size: u64, max: u64 },
+    #[error("image is {width}x{height} ({pixels} pixels), over the limit of {max} pixels")]
+    ImageTooLarge {
+        width: u64,
+        height: u64,
+        pixels: u64,
+        max: u64,
+    },
+    #[error("not a supported image (JPEG, PNG, WebP, GIF or BMP): {0}")]
+    UnsupportedFormat(String),
+    #[error("corrupt image: {0}")]
+    CorruptImage(String),
+    /// Worth retrying: the same request may well succeed in a moment.
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// Not the caller's fault and not worth retrying: configuration or a bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code callers and alarms match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "INVALID_REQUEST",
+            Error::BucketNotAllowed { .. } => "BUCKET_NOT_ALLOWED",
+            Error::NotFound { .. } => "NOT_FOUND",
+            Error::AccessDenied { .. } => "ACCESS_DENIED",
+            Error::InputTooLarge { .. } => "INPUT_TOO_LARGE",
+            Error::ImageTooLarge { .. } => "IMAGE_TOO_LARGE",
+            Error::UnsupportedFormat(_) => "UNSUPPORTED_FORMAT",
+            Error::CorruptImage(_) => "CORRUPT_IMAGE",
+            Error::Transient(_) => "TRANSIENT",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP-style status reported in the response's `statusCode`.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidRequest(_) => 400,
+            Error::BucketNotAllowed { .. } | Error::AccessDenied { .. } => 403,
+            Error::NotFound { .. } => 404,
+            Error::InputTooLarge { .. } | Error::ImageTooLarge { .. } => 413,
+            Error::UnsupportedFormat(_) => 415,
+            Error::CorruptImage(_) => 422,
+            Error::Transient(_) => 503,
+            Error::Internal(_) => 500,
+        }
+    }
+
+    /// Rejections are answered with `ok: false`; the rest are Lambda errors.
+    pub fn is_rejection(&self) -> bool {
+        !matches!(self, Error::Transient(_) | Error::Internal(_))
+    }
+
+    /// The Lambda `errorType` for errors that are not rejections.
+    pub fn lambda_error_type(&self) -> &'static str {
+        match self {
+            Error::Transient(_) => TRANSIENT_ERROR_TYPE,
+            _ => INTERNAL_ERROR_TYPE,
+        }
+    }
+
+    /// The `error` object of a rejection.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_and_lambda_errors_are_told_apart() {
+        assert!(Error::CorruptImage("x".into()).is_rejection());
+        assert!(!Error::Transient("x".into()).is_rejection());
+        assert_eq!(
+            Error::Transient("x".into()).lambda_error_type(),
+            "TransientError"
+        );
+        assert_eq!(
+            Error::Internal("x".into()).lambda_error_type(),
+            "InternalError"
+        );
+    }
+
+    #[test]
+    fn codes_are_stable() {
+        let cases = [
+            (Error::InvalidRequest(String::new()), "INVALID_REQUEST", 400),
+            (
+                Error::ImageTooLarge {
+                    width: 1,
+                    height: 1,
+                    pixels: 1,
+                    max: 0,
+                },
+                "IMAGE_TOO_LARGE",
+                413,
+            ),
+            (
+                Error::InputTooLarge { size: 2, max: 1 },
+                "INPUT_TOO_LARGE",
+                413,
+            ),
+            (
+                Error::UnsupportedFormat(String::new()),
+                "UNSUPPORTED_FORMAT",
+                415,
+            ),
+            (Error::CorruptImage(String::new()), "CORRUPT_IMAGE", 422),
+        ];
+        for (error, code, status) in cases {
+            assert_eq!(error.code(), code);
+            assert_eq!(error.status(), status);
+        }
+    }
+}

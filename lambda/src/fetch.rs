@@ -1,0 +1,59 @@
+//! Reads the source object, trying the other reading of its key once if the first is not there.
+
+use crate::error::Error;
+use crate::keys::{self, KeyEncoding};
+use crate::store::{ObjectStore, StoreError};
+
+/// The source object, under the key it was found at.
+#[derive(Debug)]
+pub struct Source {
+    pub key: String,
+    pub data: Vec<u8>,
+}
+
+pub async fn fetch(
+    store: &impl ObjectStore,
+    bucket: &str,
+    key: &str,
+    encoding: KeyEncoding,
+    max_bytes: u64,
+) -> Result<Source, Error> {
+    let readings = keys::readings(key, encoding);
+    for reading in &readings {
+        match store.get(bucket, reading, max_bytes).await {
+            Ok(data) => {
+                return Ok(Source {
+                    key: reading.clone(),
+                    data,
+                })
+            }
+            Err(StoreError::NotFound) => continue,
+            Err(StoreError::TooLarge { size }) => {
+                return Err(Error::InputTooLarge {
+                    size,
+                    max: max_bytes,
+                })
+            }
+            Err(StoreError::AccessDenied) => {
+                return Err(Error::AccessDenied {
+                    bucket: bucket.to_string(),
+                    key: reading.clone(),
+                })
+            }
+            Err(StoreError::Transient(message)) => {
+                return Err(Error::Transient(format!(
+                    "reading s3://{bucket}/{reading}: {message}"
+                )))
+            }
+            Err(StoreError::Other(message)) => {
+                return Err(Error::Internal(format!(
+                    "reading s3://{bucket}/{reading}: {message}"
+                )))
+            }
+        }
+    }
+    Err(Error::NotFound {
+        bucket: bucket.to_string(),
+        key: readings.first().cloned().unwrap_or_else(|| key.to_string()),
+    })
+}

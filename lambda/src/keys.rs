@@ -1,0 +1,219 @@
+//! Object keys: how a key from an S3 event is decoded, and where a resized image is written.
+
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+
+use crate::engine::OutputFormat;
+use crate::error::Error;
+
+/// S3's limit on a key's length, in UTF-8 bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+const PLACEHOLDERS: [&str; 4] = ["{dir}", "{stem}", "{ext}", "{size}"];
+
+/// How the request's key is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyEncoding {
+    /// As stored in S3: what API callers send.
+    #[default]
+    Raw,
+    /// URL-encoded, form style (`+` for space): what S3 event notifications carry.
+    Url,
+}
+
+/// Decodes a key from an S3 event notification: `+` is a space, then `%XX` escapes.
+pub fn form_decode(key: &str) -> Result<String, Error> {
+    let spaced = key.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| Error::InvalidRequest(format!("key {key:?} does not URL-decode to UTF-8")))
+}
+
+/// The keys to try, in order: the key as the request says it is written, then the other reading.
+///
+/// Both are tried because the marker can be wrong: a key uploaded as `a+b.jpg` reaches us as
+/// `a%2Bb.jpg` from AWS but some emulators and hand-written events send it unencoded.
+pub fn readings(key: &str, encoding: KeyEncoding) -> Vec<String> {
+    let decoded = form_decode(key).ok();
+    let mut keys = match encoding {
+        KeyEncoding::Url => vec![decoded, Some(key.to_string())],
+        KeyEncoding::Raw => vec![Some(key.to_string()), decoded],
+    };
+    keys.dedup();
+    keys.into_iter()
+        .flatten()
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+/// Refuses destination patterns that would send every image to the same key or use unknown names.
+pub fn validate_pattern(pattern: &str) -> Result<(), Error> {
+    if !pattern.contains("{stem}") {
+        return Err(Error::Internal(format!(
+            "DEST_KEY_PATTERN {pattern:?} must contain {{stem}}, or every output would share one key"
+        )));
+    }
+    let mut rest = pattern.to_string();
+    for placeholder in PLACEHOLDERS {
+        rest = rest.replace(placeholder, "");
+    }
+    if rest.contains('{') || rest.contains('}') {
+        return Err(Error::Internal(format!(
+            "DEST_KEY_PATTERN {pattern:?} may only use {}",
+            PLACEHOLDERS.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Where the resized image of `source_key` is written: `prefix` + the pattern with `{dir}` (the
+/// source's folder, with its `/`), `{stem}`, `{ext}` (the source's own extension when it names the
+/// output format, else the format's usual one) and `{size}` filled in.
+pub fn destination_key(
+    prefix: &str,
+    pattern: &str,
+    source_key: &str,
+    format: OutputFormat,
+    size: u32,
+) -> Result<String, Error> {
+    let (dir, file) = match source_key.rfind('/') {
+        Some(slash) => source_key.split_at(slash + 1),
+        None => ("", source_key),
+    };
+    if file.is_empty() {
+        return Err(Error::InvalidRequest(format!(
+            "key {source_key:?} names a folder, not a file"
+        )));
+    }
+    // A leading dot starts a hidden name, not an extension.
+    let (stem, extension) = match file.rfind('.') {
+        Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
+        _ => (file, ""),
+    };
+    let extension = if format.accepts_extension(extension) {
+        extension
+    } else {
+        format.extension()
+    };
+    let key = format!(
+        "{prefix}{}",
+        pattern
+            .replace("{dir}", dir)
+            .replace("{stem}", stem)
+            .replace("{ext}", extension)
+            .replace("{size}", &size.to_string())
+    );
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::InvalidRequest(format!(
+            "the destination key would be {} bytes, over S3's {MAX_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PATTERN: &str = "{stem}_resized.{ext}";
+
+    fn dest(key: &str) -> Result<String, &'static str> {
+        destination_key("output/", PATTERN, key, OutputFormat::Jpeg, 1000).map_err(|e| e.code())
+    }
+
+    #[test]
+    fn form_decoding_follows_s3_notifications() {
+        assert_eq!(
+            form_decode("red+flower.jpg").ok().as_deref(),
+            Some("red flower.jpg")
+        );
+        assert_eq!(form_decode("a%2Bb.jpg").ok().as_deref(), Some("a+b.jpg"));
+        assert_eq!(
+            form_decode("dir/my%20photo%20%C3%A9%2Bx%27s.jpg")
+                .ok()
+                .as_deref(),
+            Some("dir/my photo é+x's.jpg")
+        );
+        assert_eq!(form_decode("100%.jpg").ok().as_deref(), Some("100%.jpg"));
+        assert!(form_decode("bad%FF.jpg").is_err());
+    }
+
+    #[test]
+    fn readings_try_the_marked_form_first() {
+        assert_eq!(
+            readings("a+b.jpg", KeyEncoding::Url),
+            vec!["a b.jpg", "a+b.jpg"]
+        );
+        assert_eq!(
+            readings("a+b.jpg", KeyEncoding::Raw),
+            vec!["a+b.jpg", "a b.jpg"]
+        );
+        assert_eq!(readings("plain.jpg", KeyEncoding::Url), vec!["plain.jpg"]);
+        assert_eq!(readings("bad%FF.jpg", KeyEncoding::Url), vec!["bad%FF.jpg"]);
+    }
+
+    #[test]
+    fn destination_keys() {
+        assert_eq!(dest("b.jpg"), Ok("output/b_resized.jpg".into()));
+        assert_eq!(
+            dest("photos/2024/b.JPEG"),
+            Ok("output/b_resized.JPEG".into())
+        );
+        assert_eq!(
+            dest("no-extension"),
+            Ok("output/no-extension_resized.jpg".into())
+        );
+        assert_eq!(
+            dest("archive.tar.png"),
+            Ok("output/archive.tar_resized.jpg".into())
+        );
+        assert_eq!(dest(".hidden"), Ok("output/.hidden_resized.jpg".into()));
+        assert_eq!(dest("trailing."), Ok("output/trailing._resized.jpg".into()));
+        assert_eq!(
+            dest("my photo é+x's.jpg"),
+            Ok("output/my photo é+x's_resized.jpg".into())
+        );
+        assert_eq!(dest("/leading/../b.jpg"), Ok("output/b_resized.jpg".into()));
+        assert_eq!(dest("folder/"), Err("INVALID_REQUEST"));
+        assert_eq!(
+            dest(&format!("{}.jpg", "x".repeat(1020))),
+            Err("INVALID_REQUEST")
+        );
+    }
+
+    #[test]
+    fn patterns_can_keep_folders_and_sizes() {
+        let key = destination_key(
+            "",
+            "{dir}{size}/{stem}.{ext}",
+            "a/b/c.png",
+            OutputFormat::Webp,
+            640,
+        );
+        assert_eq!(key.ok().as_deref(), Some("a/b/640/c.webp"));
+        assert!(validate_pattern("{dir}{stem}-{size}.{ext}").is_ok());
+        assert!(validate_pattern("{stem}.{extension}").is_err());
+        assert!(validate_pattern("{ext}").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_key_maps_deterministically_or_is_refused(key in "\\PC{0,300}") {
+            let first = dest(&key);
+            prop_assert_eq!(&first, &dest(&key));
+            if let Ok(dest_key) = first {
+                prop_assert!(dest_key.starts_with("output/") && dest_key.len() <= MAX_KEY_BYTES);
+                prop_assert!(!dest_key[7..].contains('/'));
+            }
+        }
+
+        #[test]
+        fn decoding_never_panics(key in "\\PC{0,200}") {
+            let _ = form_decode(&key);
+            let _ = readings(&key, KeyEncoding::Url);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The function's answer: what the state machine's Choice (`$.ok`) and API callers read.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorBody};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Success {
+    pub ok: bool,
+    pub status_code: u16,
+    pub dest_bucket: String,
+    pub dest_key: String,
+    pub body: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+    pub format: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejected {
+    pub ok: bool,
+    pub status_code: u16,
+    pub error: ErrorBody,
+    pub body: String,
+}
+
+impl Success {
+    pub fn new(
+        dest_bucket: String,
+        dest_key: String,
+        width: u32,
+        height: u32,
+        bytes: usize,
+        format: &'static str,
+    ) -> Self {
+        Success {
+            ok: true,
+            status_code: 200,
+            body: format!("Resized image uploaded to s3://{dest_bucket}/{dest_key}"),
+            dest_bucket,
+            dest_key,
+            width,
+            height,
+            bytes,
+            format,
+        }
+    }
+}
+
+impl From<&Error> for Rejected {
+    fn from(error: &Error) -> Self {
+        Rejected {
+            ok: false,
+            status_code: error.status(),
+            error: error.to_body(),
+            body: format!("{}: {error}", error.code()),
+        }
+    }
+}
+
+/// Serialises an answer. These types hold only strings and numbers, so this cannot fail; the
+/// fallback keeps the promise of never panicking anyway.
+pub fn to_json(answer: &impl Serialize) -> Value {
+    serde_json::to_value(answer).unwrap_or_else(|e| {
+        serde_json::json!({"ok": false, "statusCode": 500,
+            "error": {"code": "INTERNAL", "message": e.to_string()}, "body": "INTERNAL"})
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn success_has_the_contract_fields() {
+        let success = Success::new(
+            "out".into(),
+            "output/b_resized.jpg".into(),
+            10,
+            5,
+            99,
+            "jpeg",
+        );
+        assert_eq!(
+            to_json(&success),
+            json!({"ok": true, "statusCode": 200, "destBucket": "out",
+                   "destKey": "output/b_resized.jpg",
+                   "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
+                   "width": 10, "height": 5, "bytes": 99, "format": "jpeg"})
+        );
+    }
+
+    #[test]
+    fn rejection_has_code_and_status() {
+        let error = Error::NotFound {
+            bucket: "in".into(),
+            key: "k".into(),
+        };
+        let value = to_json(&Rejected::from(&error));
+        assert_eq!(value["ok"], json!(false));
+        assert_eq!(value["statusCode"], json!(404));
+        assert_eq!(value["error"]["code"], json!("NOT_FOUND"));
+        assert!(value["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("NOT_FOUND: ")));
+    }
+}

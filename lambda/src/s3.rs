@@ -1,0 +1,158 @@
+//! [`ObjectStore`] on Amazon S3 with the AWS SDK, every call bounded in time.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+
+use crate::config::S3Settings;
+use crate::store::{NewObject, ObjectStore, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    settings: S3Settings,
+}
+
+impl S3Store {
+    /// A client from the standard AWS environment (region, credentials, `AWS_ENDPOINT_URL`).
+    pub async fn from_env(settings: S3Settings) -> Self {
+        let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(
+                        settings
+                            .attempt_timeout
+                            .min(std::time::Duration::from_secs(3)),
+                    )
+                    .operation_attempt_timeout(settings.attempt_timeout)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
+            .load()
+            .await;
+        // A custom endpoint (an emulator, MinIO) rarely resolves `bucket.host`: use path style.
+        let custom_endpoint = sdk_config.endpoint_url().is_some();
+        let s3_config = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .force_path_style(custom_endpoint)
+            .build();
+        S3Store {
+            client: Client::from_conf(s3_config),
+            settings,
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|error| match &error {
+                SdkError::ServiceError(context)
+                    if matches!(context.err(), GetObjectError::NoSuchKey(_)) =>
+                {
+                    StoreError::NotFound
+                }
+                _ => classify(&error),
+            })?;
+        let declared = output.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared.filter(|&size| size > max_bytes) {
+            return Err(StoreError::TooLarge { size });
+        }
+        let read = read_body(output.body, declared, max_bytes);
+        match tokio::time::timeout(self.settings.body_timeout, read).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Transient(format!(
+                "the body did not arrive within {:?}",
+                self.settings.body_timeout
+            ))),
+        }
+    }
+
+    async fn put(&self, object: NewObject<'_>) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(object.bucket)
+            .key(object.key)
+            .body(ByteStream::from(object.body.to_vec()))
+            .content_type(object.content_type)
+            .set_cache_control(object.cache_control.map(String::from))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify(&error))
+    }
+}
+
+/// Streams the body in, never holding more than `max_bytes`, and insists on every declared byte:
+/// a body cut short must not become a picture.
+async fn read_body(
+    mut body: ByteStream,
+    declared: Option<u64>,
+    max_bytes: u64,
+) -> Result<Vec<u8>, StoreError> {
+    let capacity = declared.unwrap_or(0).min(max_bytes);
+    let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = body.try_next().await.map_err(|e| {
+        StoreError::Transient(format!("reading the body: {}", DisplayErrorContext(&e)))
+    })? {
+        if (data.len() + chunk.len()) as u64 > max_bytes {
+            return Err(StoreError::TooLarge {
+                size: (data.len() + chunk.len()) as u64,
+            });
+        }
+        data.extend_from_slice(&chunk);
+    }
+    if let Some(size) = declared.filter(|&size| size != data.len() as u64) {
+        return Err(StoreError::Transient(format!(
+            "the body ended after {} of {size} bytes",
+            data.len()
+        )));
+    }
+    Ok(data)
+}
+
+/// Sorts an SDK failure (after the SDK's own retries) into what the caller can do about it.
+fn classify<E>(error: &SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let detail = DisplayErrorContext(error).to_string();
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::Transient(detail)
+        }
+        SdkError::ServiceError(context) => {
+            let code = context.err().code().unwrap_or_default();
+            match (Some(context.raw().status().as_u16()), code) {
+                (Some(404), _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound,
+                (Some(403), _) | (_, "AccessDenied") => StoreError::AccessDenied,
+                (Some(500..=599 | 429), _)
+                | (
+                    _,
+                    "SlowDown"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestTimeout"
+                    | "InternalError"
+                    | "ServiceUnavailable",
+                ) => StoreError::Transient(detail),
+                _ => StoreError::Other(detail),
+            }
+        }
+        _ => StoreError::Other(detail),
+    }
+}

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/*.sh (sourced, never run). Callers set REPO_ROOT first.
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# Prints a TCP port that was free on 127.0.0.1 a moment ago (the kernel picks it, so no guessing).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Pids of live processes whose environment holds the line $1 (NAME=VALUE). Every process we start gets such a
+# marker, inherited by its children, so a stale pid that the kernel reused for something else is never killed.
+marked_pids() {
+  local file pid
+  for file in $(grep -lsxzF -- "$1" /proc/[0-9]*/environ 2>/dev/null || true); do
+    pid=${file#/proc/}
+    pid=${pid%/environ}
+    [[ $pid != "$$" && $pid != "$BASHPID" ]] && echo "$pid"
+  done
+  return 0
+}
+
+# Stops process group $1 and any process carrying marker $2: SIGTERM, up to $3 s of grace, then SIGKILL.
+stop_marked() {
+  local pgid=$1 marker=$2 grace=${3:-15} deadline pids
+  pids=$(marked_pids "$marker")
+  [[ -n $pids ]] || return 0
+  if [[ -n $pgid ]] && grep -qx "$pgid" <<<"$pids"; then
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+  fi
+  # Stragglers that left the group (e.g. called setsid) are signalled by pid.
+  # shellcheck disable=SC2086 # word splitting of the pid list is intended
+  kill -TERM $pids 2>/dev/null || true
+  deadline=$((SECONDS + grace))
+  while pids=$(marked_pids "$marker") && [[ -n $pids ]]; do
+    if ((SECONDS >= deadline)); then
+      log "still alive after ${grace}s, sending SIGKILL to: $(echo "$pids" | tr '\n' ' ')"
+      [[ -n $pgid ]] && kill -KILL -- "-$pgid" 2>/dev/null
+      # shellcheck disable=SC2086
+      kill -KILL $pids 2>/dev/null || true
+      sleep 0.5 # SIGKILL cannot be ignored; give the kernel a moment to reap
+      break
+    fi
+    sleep 0.2
+  done
+  return 0
+}
+
+# Prints "export NAME=VALUE" with VALUE quoted for eval.
+print_export() { printf 'export %s=%q\n' "$1" "$2"; }
+
+# Reads a state file written by write_state into variables prefixed with S_ (no eval of arbitrary text).
+read_state() {
+  local key value
+  [[ -f $1 ]] || return 1
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^[a-z_]+$ ]] || continue
+    printf -v "S_$key" '%s' "$value"
+  done <"$1"
+}
+
+# write_state FILE key=value...: written to a temp file and renamed, so readers never see half a file.
+write_state() {
+  local file=$1
+  shift
+  printf '%s\n' "$@" >"$file.tmp.$$"
+  mv -f "$file.tmp.$$" "$file"
+}
+
+# Tail of a log for error messages.
+log_tail() {
+  [[ -f $1 ]] || return 0
+  echo "----- last ${2:-40} lines of $1 -----" >&2
+  tail -n "${2:-40}" "$1" >&2
+  echo "-----" >&2
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Installs what the project needs, pinned, into ignored directories of the repo (plus rustup targets and nasm).
+# Idempotent: each part records a stamp (hash of its pinned inputs) and is skipped while the stamp matches.
+#
+# Usage: scripts/setup.sh [build|emulator|all|freeze-emulator]     (default: all)
+#   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
+#   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt)
+#   all              build + emulator + tests/iac/setup.sh when it exists
+#   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
+# Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib/common.sh
+. "$REPO_ROOT/scripts/lib/common.sh"
+
+REQ_DIR=$REPO_ROOT/scripts/requirements
+BUILD_VENV=$REPO_ROOT/.venv-build
+LS_VENV=$REPO_ROOT/.venv-localstack
+RUST_TARGETS=(aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu)
+# Quiet, non-interactive pip that never asks and never nags about its own version.
+PIP_FLAGS=(--disable-pip-version-check --no-input --progress-bar off -q)
+
+stamp_of() { # Hash of everything that decides a part's content: files and interpreter version.
+  cat "$@" | sha256sum | cut -d' ' -f1
+}
+
+# --- build ------------------------------------------------------------------------------------------------
+
+ensure_rust_targets() {
+  local installed missing=() t
+  installed=$(rustup target list --installed)
+  for t in "${RUST_TARGETS[@]}"; do
+    grep -qx "$t" <<<"$installed" || missing+=("$t")
+  done
+  if ((${#missing[@]})); then
+    log "adding rust targets: ${missing[*]}"
+    rustup target add "${missing[@]}"
+  fi
+}
+
+# nasm assembles the SIMD parts of the JPEG codec; only apt can provide it.
+ensure_nasm() {
+  command -v nasm >/dev/null && return 0
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  log "installing nasm with apt-get"
+  # The package lists may be missing or stale on a fresh machine: refresh once, only if the install fails.
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q nasm >/dev/null ||
+    {
+      "${sudo[@]}" apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q nasm >/dev/null
+    } || die "could not install nasm (apt-get install nasm)"
+}
+
+setup_build() {
+  command -v rustup >/dev/null || die "rustup is missing: install Rust from https://rustup.rs first"
+  ensure_rust_targets
+  ensure_nasm
+
+  local py=${BUILD_PYTHON:-python3} pyver stamp
+  command -v "$py" >/dev/null || die "$py is missing: install Python 3 (3.9 or newer), or set BUILD_PYTHON"
+  pyver=$("$py" -c 'import sys; assert sys.version_info >= (3, 9); print(sys.version.split()[0])') ||
+    die "$py does not run or is older than 3.9: install Python 3.9+ or set BUILD_PYTHON"
+  stamp=$( (echo "python $pyver" && cat "$REQ_DIR/build.txt") | stamp_of -)
+  if [[ -f $BUILD_VENV/.stamp && $(<"$BUILD_VENV/.stamp") == "$stamp" ]]; then
+    log "build tools up to date ($BUILD_VENV)"
+  else
+    log "creating $BUILD_VENV with Python $pyver"
+    rm -rf "$BUILD_VENV" # a fresh venv holds exactly the pinned set
+    "$py" -m venv "$BUILD_VENV"
+    "$BUILD_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps --only-binary :all: \
+      -r "$REQ_DIR/build.txt"
+    verify_build
+    echo "$stamp" >"$BUILD_VENV/.stamp"
+  fi
+  log "build env: source scripts/env.sh   (puts .venv-build/bin first on PATH, sets CARGO_ZIGBUILD_ZIG_PATH)"
+}
+
+# cargo-lambda must find zig through the venv; `cargo lambda system` reports what it found.
+verify_build() {
+  local out
+  # shellcheck source=scripts/env.sh
+  out=$(. "$REPO_ROOT/scripts/env.sh" && cargo-lambda lambda system 2>&1) ||
+    die "cargo lambda system failed: $out"
+  grep -qi 'zig' <<<"$out" || die "cargo lambda system did not report zig: $out"
+  log "cargo lambda system: $(tr -s ' \n' ' ' <<<"$out" | cut -c1-200)"
+}
+
+# --- emulator ---------------------------------------------------------------------------------------------
+
+# LocalStack 2026.x needs Python >= 3.12 and localstack.txt was frozen on 3.13: use exactly 3.13.
+find_python313() {
+  local c
+  for c in "${LOCALSTACK_PYTHON:-}" "$(command -v python3.13 || true)" \
+    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13.*/bin/python3.13; do
+    # A pyenv shim exists even when 3.13 is not selected and then fails: run it to be sure.
+    [[ -n $c && -x $c ]] && "$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null &&
+      { echo "$c"; return 0; }
+  done
+  die "CPython 3.13 not found. Install it (e.g. 'pyenv install 3.13.0', or Debian's python3.13 + python3.13-venv)" \
+    "or set LOCALSTACK_PYTHON=/path/to/python3.13"
+}
+
+setup_emulator() {
+  local py pyver stamp req=$REQ_DIR/localstack.txt
+  [[ -f $req ]] || die "$req is missing: run 'scripts/setup.sh freeze-emulator' to create it"
+  py=$(find_python313)
+  pyver=$("$py" -c 'import sys; print(sys.version.split()[0])')
+  stamp=$( (echo "python $pyver" && cat "$req") | stamp_of -)
+  if [[ -f $LS_VENV/.stamp && $(<"$LS_VENV/.stamp") == "$stamp" ]]; then
+    log "emulator up to date ($LS_VENV)"
+    return 0
+  fi
+  log "creating $LS_VENV with Python $pyver ($py)"
+  rm -rf "$LS_VENV"
+  "$py" -m venv "$LS_VENV"
+  # The file is the complete frozen set, so --no-deps installs exactly it; pip check proves it is consistent.
+  "$LS_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps -r "$req"
+  "$LS_VENV/bin/python" -m pip check >/dev/null || die "$("$LS_VENV/bin/python" -m pip check)"
+  verify_emulator
+  echo "$stamp" >"$LS_VENV/.stamp"
+}
+
+# Import the pieces that failed on a wrong Python or wrong pins (see NOTES): the runtime entry point, the
+# events target we patch at start, cbor2's private decoder and pyOpenSSL's certificate support.
+verify_emulator() {
+  "$LS_VENV/bin/python" -c '
+import cbor2._decoder, OpenSSL.crypto, service_identity, boto3
+import localstack.runtime.main
+from localstack.services.events.target import StatesTargetSender
+assert callable(StatesTargetSender.send_event)
+' || die "LocalStack venv is broken (imports failed, see above)"
+}
+
+# Maintainers only: resolve localstack.in in a scratch venv and write the complete frozen set.
+freeze_emulator() {
+  local py
+  py=$(find_python313)
+  SCRATCH=$(mktemp -d)
+  trap 'rm -rf "$SCRATCH"' EXIT
+  local scratch=$SCRATCH
+  "$py" -m venv "$scratch/venv"
+  "$scratch/venv/bin/python" -m pip install "${PIP_FLAGS[@]}" -r "$REQ_DIR/localstack.in"
+  "$scratch/venv/bin/python" -m pip check
+  {
+    echo "# Complete, frozen requirements of .venv-localstack (CPython $("$py" -c 'import platform; print(platform.python_version())')),"
+    echo "# generated from localstack.in by 'scripts/setup.sh freeze-emulator'. Do not edit by hand."
+    "$scratch/venv/bin/python" -m pip freeze --all --exclude pip --exclude setuptools --exclude wheel |
+      LC_ALL=C sort -f
+  } >"$REQ_DIR/localstack.txt"
+  log "wrote scripts/requirements/localstack.txt ($(grep -vc '^#' "$REQ_DIR/localstack.txt") packages)"
+}
+
+# --- main -------------------------------------------------------------------------------------------------
+
+main() {
+  local part=${1:-all}
+  case $part in
+    build | emulator | all | freeze-emulator) ;;
+    *) die "usage: scripts/setup.sh [build|emulator|all|freeze-emulator]" ;;
+  esac
+  # Two setups at once (e.g. parallel make targets) would trample each other's venvs: serialise, bounded.
+  mkdir -p "$REPO_ROOT/.tools"
+  exec 9>"$REPO_ROOT/.tools/setup.lock"
+  flock -w 900 9 || die "another scripts/setup.sh held the lock for 15 minutes"
+
+  local t0=$SECONDS
+  case $part in
+    build) setup_build ;;
+    emulator) setup_emulator ;;
+    freeze-emulator) freeze_emulator ;;
+    all)
+      setup_build
+      setup_emulator
+      if [[ -f $REPO_ROOT/tests/iac/setup.sh ]]; then
+        bash "$REPO_ROOT/tests/iac/setup.sh"
+      fi
+      ;;
+  esac
+  log "$part done in $((SECONDS - t0))s"
+}
+
+main "$@"

@@ -1,0 +1,84 @@
+################################################################################
+# S3 "Object Created" on the originals bucket → EventBridge rule → state machine
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "object_created" {
+  count = var.enable_s3_trigger ? 1 : 0
+
+  name        = "${var.name}-object-created"
+  description = "imgresize: new objects in ${local.originals_bucket_name} start a resize execution"
+  event_pattern = templatefile("${path.module}/templates/event_pattern.json", {
+    bucket     = local.originals_bucket_name
+    key_filter = local.key_filter
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "state_machine" {
+  count = var.enable_s3_trigger ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.object_created[0].name
+  arn      = aws_sfn_state_machine.this.arn
+  role_arn = aws_iam_role.events[0].arn
+
+  # The state machine gets the function's input: `size` is the target edge in pixels
+  # (var.default_size), `objectSize` the object's bytes, and the key arrives URL-encoded.
+  input_transformer {
+    input_paths    = jsondecode(file("${path.module}/templates/input_paths.json"))
+    input_template = templatefile("${path.module}/templates/input_template.json", { size = var.default_size })
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.eventbridge_maximum_event_age_in_seconds
+    maximum_retry_attempts       = var.eventbridge_maximum_retry_attempts
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.create_eventbridge_dlq ? [1] : []
+
+    content {
+      arn = aws_sqs_queue.eventbridge_dlq[0].arn
+    }
+  }
+}
+
+# Events EventBridge could not deliver to the state machine (after its retries) land here.
+resource "aws_sqs_queue" "eventbridge_dlq" {
+  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+
+  name                      = "${var.name}-eventbridge-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+
+  tags = var.tags
+}
+
+resource "aws_sqs_queue_policy" "eventbridge_dlq" {
+  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+
+  queue_url = aws_sqs_queue.eventbridge_dlq[0].id
+  policy    = data.aws_iam_policy_document.eventbridge_dlq[0].json
+}
+
+data "aws_iam_policy_document" "eventbridge_dlq" {
+  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+
+  statement {
+    sid       = "EventBridgeRuleDeadLetters"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.eventbridge_dlq[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.${local.dns_suffix}"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.object_created[0].arn]
+    }
+  }
+}

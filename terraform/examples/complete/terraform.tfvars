@@ -1,0 +1,17 @@
+# Sample values: copy, edit, then `terraform init && terraform apply`.
+region       = "us-east-1"
+name         = "imgresize"
+architecture = "arm64"
+memory_size  = 1024
+default_size = 1000
+
+cache_control           = "public, max-age=31536000, immutable"
+force_destroy           = true
+resized_expiration_days = 90
+source_suffixes         = []
+
+api_authorization                  = "AWS_IAM"
+create_api_gateway_cloudwatch_role = true
+
+alarm_email_addresses = []
+log_retention_days    = 30

@@ -1,0 +1,280 @@
+################################################################################
+# One role per caller, each allowed only what its hop needs, on this module's own ARNs.
+################################################################################
+
+################################################################################
+# Lambda: read originals, write resized, log to its own group, send X-Ray traces
+################################################################################
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.${local.dns_suffix}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name                 = "${var.name}-lambda"
+  description          = "imgresize function: read originals, write resized images"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "WriteOwnLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+  }
+
+  # Required "*": X-Ray trace segments and telemetry have no resource ARN; AWS documents
+  # these two actions with Resource "*" only (AWSXRayDaemonWriteAccess).
+  statement {
+    sid       = "XRayWrite"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadOriginals"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.originals_bucket_arn}/${var.source_prefix}*"]
+  }
+
+  # With ListBucket a missing key is a 404 (NOT_FOUND), not a 403.
+  statement {
+    sid       = "ListOriginals"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [local.originals_bucket_arn]
+  }
+
+  statement {
+    sid       = "WriteResized"
+    effect    = "Allow"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "BucketKey"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "${var.name}-lambda"
+  role   = aws_iam_role.lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+################################################################################
+# Step Functions: invoke this function, deliver logs, send X-Ray traces
+################################################################################
+
+data "aws_iam_policy_document" "sfn_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.${local.dns_suffix}"]
+    }
+
+    # Confused-deputy protection: only Step Functions acting for this account.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "sfn" {
+  name                 = "${var.name}-sfn"
+  description          = "imgresize state machine: invoke the resize function"
+  assume_role_policy   = data.aws_iam_policy_document.sfn_assume.json
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "sfn" {
+  #checkov:skip=CKV_AWS_111:The only write actions on "*" are the CloudWatch Logs delivery actions, which AWS accepts only with Resource "*" (see the statement).
+  #checkov:skip=CKV_AWS_356:Resource "*" only where AWS requires it: CloudWatch Logs delivery and X-Ray (see the statements).
+  statement {
+    sid       = "InvokeResizeFunction"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this.arn]
+  }
+
+  # Required "*": Step Functions delivers execution logs through CloudWatch Logs' vended-log
+  # delivery API, whose actions do not support resource-level permissions; AWS's documented
+  # policy for Step Functions logging uses Resource "*".
+  statement {
+    sid    = "LogDelivery"
+    effect = "Allow"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+  }
+
+  # Required "*": X-Ray actions have no resource ARN; AWS's documented tracing policy for
+  # Step Functions uses Resource "*".
+  statement {
+    sid       = "XRayWrite"
+    effect    = "Allow"
+    actions   = ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "sfn" {
+  name   = "${var.name}-sfn"
+  role   = aws_iam_role.sfn.id
+  policy = data.aws_iam_policy_document.sfn.json
+}
+
+################################################################################
+# EventBridge: start executions of this state machine
+################################################################################
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.${local.dns_suffix}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = var.enable_s3_trigger ? 1 : 0
+
+  name                 = "${var.name}-events"
+  description          = "imgresize EventBridge rule: start the state machine"
+  assume_role_policy   = data.aws_iam_policy_document.events_assume.json
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "events" {
+  statement {
+    sid       = "StartResizeExecution"
+    effect    = "Allow"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = var.enable_s3_trigger ? 1 : 0
+
+  name   = "${var.name}-events"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.events.json
+}
+
+################################################################################
+# API Gateway: start executions of this state machine and describe them
+################################################################################
+
+data "aws_iam_policy_document" "api_assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.${local.dns_suffix}"]
+    }
+  }
+}
+
+resource "aws_iam_role" "api" {
+  count = var.create_api ? 1 : 0
+
+  name                 = "${var.name}-api"
+  description          = "imgresize API: start and describe executions of the state machine"
+  assume_role_policy   = data.aws_iam_policy_document.api_assume.json
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "StartResizeExecution"
+    effect    = "Allow"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+
+  statement {
+    sid       = "DescribeResizeExecutions"
+    effect    = "Allow"
+    actions   = ["states:DescribeExecution"]
+    resources = ["${local.execution_arn_prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "api" {
+  count = var.create_api ? 1 : 0
+
+  name   = "${var.name}-api"
+  role   = aws_iam_role.api[0].id
+  policy = data.aws_iam_policy_document.api.json
+}
+
+################################################################################
+# Optional, account-wide: the role API Gateway uses to push logs to CloudWatch
+# (see aws_api_gateway_account in apigateway.tf)
+################################################################################
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.create_api && var.create_api_gateway_cloudwatch_role ? 1 : 0
+
+  name                 = "${var.name}-apigw-cloudwatch"
+  description          = "API Gateway account setting: write access and execution logs to CloudWatch Logs"
+  assume_role_policy   = data.aws_iam_policy_document.api_assume.json
+  permissions_boundary = var.iam_role_permissions_boundary
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.create_api && var.create_api_gateway_cloudwatch_role ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}

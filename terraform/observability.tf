@@ -1,0 +1,81 @@
+################################################################################
+# Alarms on failed executions, Lambda errors and dead letters; optional SNS topic
+################################################################################
+
+resource "aws_sns_topic" "alarms" {
+  count = var.create_sns_topic ? 1 : 0
+
+  #checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key; a customer key is optional (var.sns_kms_master_key_id).
+  name              = "${var.name}-alarms"
+  kms_master_key_id = var.sns_kms_master_key_id
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  for_each = var.create_sns_topic ? toset(var.alarm_email_addresses) : toset([])
+
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+resource "aws_cloudwatch_metric_alarm" "executions_failed" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-executions-failed"
+  alarm_description   = "imgresize: resize executions failed (rejected images or exhausted retries)"
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.alarm_executions_failed_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-lambda-errors"
+  alarm_description   = "imgresize: the function returned errors (TransientError, InternalError, timeouts)"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.alarm_lambda_errors_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "eventbridge_dlq" {
+  count = var.create_alarms && var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+
+  alarm_name          = "${var.name}-eventbridge-dead-letters"
+  alarm_description   = "imgresize: S3 events EventBridge could not deliver to the state machine"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.eventbridge_dlq[0].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}

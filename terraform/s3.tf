@@ -1,0 +1,179 @@
+################################################################################
+# Buckets: originals (uploads, the trigger) and resized (the function's output).
+# Created here by default; with create_buckets = false the module uses existing
+# buckets by name and only adds the EventBridge notification to the originals.
+################################################################################
+
+resource "aws_s3_bucket" "originals" {
+  count = var.create_buckets ? 1 : 0
+
+  #checkov:skip=CKV_AWS_18:Server access logging is optional (var.s3_access_logs_bucket); a log bucket is the account's choice.
+  #checkov:skip=CKV_AWS_21:Versioning is optional (var.enable_versioning): originals are user uploads, resized outputs are derived data.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
+  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS when var.kms_key_arn is set.
+  bucket        = var.originals_bucket_name
+  bucket_prefix = var.originals_bucket_name == null ? "${var.name}-originals-" : null
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket" "resized" {
+  count = var.create_buckets ? 1 : 0
+
+  #checkov:skip=CKV_AWS_18:Server access logging is optional (var.s3_access_logs_bucket); a log bucket is the account's choice.
+  #checkov:skip=CKV_AWS_21:Versioning is optional (var.enable_versioning): resized outputs can be regenerated from the originals.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
+  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS when var.kms_key_arn is set.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes events of the output bucket; only the originals bucket notifies EventBridge.
+  bucket        = var.resized_bucket_name
+  bucket_prefix = var.resized_bucket_name == null ? "${var.name}-resized-" : null
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
+locals {
+  # The buckets this module created, keyed by role, for the per-bucket settings below.
+  created_buckets = var.create_buckets ? {
+    originals = aws_s3_bucket.originals[0]
+    resized   = aws_s3_bucket.resized[0]
+  } : {}
+
+  bucket_expiration_days = {
+    originals = var.originals_expiration_days
+    resized   = var.resized_expiration_days
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = local.created_buckets
+
+  bucket                  = each.value.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = local.created_buckets
+
+  bucket = each.value.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = local.created_buckets
+
+  bucket = each.value.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = var.enable_versioning ? local.created_buckets : {}
+
+  bucket = each.value.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  for_each = local.created_buckets
+
+  bucket = each.value.id
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+  }
+
+  dynamic "rule" {
+    for_each = local.bucket_expiration_days[each.key] == null ? [] : [local.bucket_expiration_days[each.key]]
+
+    content {
+      id     = "expire-objects"
+      status = "Enabled"
+
+      filter {}
+
+      expiration {
+        days = rule.value
+      }
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  for_each = var.s3_access_logs_bucket == null ? {} : local.created_buckets
+
+  bucket        = each.value.id
+  target_bucket = var.s3_access_logs_bucket
+  target_prefix = "s3/${each.value.id}/"
+}
+
+# Deny every request that does not use TLS (and TLS older than 1.2) on both created buckets.
+resource "aws_s3_bucket_policy" "tls_only" {
+  for_each = local.created_buckets
+
+  bucket = each.value.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [each.value.arn, "${each.value.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "DenyOutdatedTls"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [each.value.arn, "${each.value.arn}/*"]
+        Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
+      },
+    ]
+  })
+
+  # A bucket policy cannot be attached while the public access block is being changed.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# S3 → EventBridge: every object event of the originals bucket goes to the default event bus.
+# This resource owns the bucket's whole notification configuration: for an existing bucket
+# that already has notifications, set create_bucket_notification = false and enable
+# EventBridge delivery on it yourself.
+resource "aws_s3_bucket_notification" "originals" {
+  count = var.create_bucket_notification ? 1 : 0
+
+  bucket      = local.originals_bucket_name
+  eventbridge = true
+}

@@ -1,0 +1,46 @@
+################################################################################
+# State machine: ApplyDefaults → Resize (Lambda, retried) → CheckResult ($.ok) → Succeed | Fail
+################################################################################
+
+resource "aws_cloudwatch_log_group" "sfn" {
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
+  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs by default; a customer key is optional (var.cloudwatch_logs_kms_key_arn).
+  # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery from growing the account's
+  # CloudWatch Logs resource policy (AWS's recommendation for vended logs).
+  name              = "/aws/vendedlogs/states/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.cloudwatch_logs_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name     = var.name
+  type     = "STANDARD"
+  role_arn = aws_iam_role.sfn.arn
+
+  definition = templatefile("${path.module}/templates/state_machine.asl.json", {
+    partition               = local.partition
+    function_arn            = aws_lambda_function.this.arn
+    bucket                  = local.originals_bucket_name
+    retry_interval_seconds  = var.retry_interval_seconds
+    retry_max_attempts      = var.retry_max_attempts
+    retry_backoff_rate      = var.retry_backoff_rate
+    retry_max_delay_seconds = var.retry_max_delay_seconds
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.sfn.arn}:*"
+    include_execution_data = var.sfn_include_execution_data
+    level                  = var.sfn_log_level
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+
+  # Step Functions checks the role's log-delivery permissions when the machine is created.
+  depends_on = [aws_iam_role_policy.sfn]
+}

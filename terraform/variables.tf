@@ -1,0 +1,610 @@
+################################################################################
+# General
+################################################################################
+
+variable "name" {
+  description = "Name of the deployment: used for the function, state machine, API, roles, rule and log groups, and as the prefix of created bucket names."
+  type        = string
+  default     = "imgresize"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,24}[a-z0-9]$", var.name))
+    error_message = "name must be 2-26 characters of lowercase letters, digits and hyphens, starting and ending with a letter or digit (it prefixes bucket names)."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) <= 128 && length(v) <= 256])
+    error_message = "Tag keys must be at most 128 characters and values at most 256."
+  }
+}
+
+variable "iam_role_permissions_boundary" {
+  description = "ARN of a permissions boundary policy set on every IAM role the module creates (null: none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iam_role_permissions_boundary == null || can(regex("^arn:[a-z-]+:iam::[0-9]{12}:policy/.+$", var.iam_role_permissions_boundary))
+    error_message = "iam_role_permissions_boundary must be an IAM policy ARN."
+  }
+}
+
+################################################################################
+# S3
+################################################################################
+
+variable "create_buckets" {
+  description = "Create the originals and resized buckets (true), or use existing ones named by originals_bucket_name and resized_bucket_name (false)."
+  type        = bool
+  default     = true
+}
+
+variable "originals_bucket_name" {
+  description = "Name of the originals (upload) bucket. With create_buckets = true: the name to create (null: a unique name with the prefix \"<name>-originals-\"). With create_buckets = false: the existing bucket (required)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.originals_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.originals_bucket_name))
+    error_message = "originals_bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "resized_bucket_name" {
+  description = "Name of the bucket the resized images are written to. With create_buckets = true: the name to create (null: a unique name with the prefix \"<name>-resized-\"). With create_buckets = false: the existing bucket (required). Must differ from the originals bucket."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.resized_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.resized_bucket_name))
+    error_message = "resized_bucket_name must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)."
+  }
+}
+
+variable "create_bucket_notification" {
+  description = "Manage the originals bucket's notification configuration with EventBridge delivery on. The resource owns the bucket's whole notification configuration: set false for an existing bucket that has other notifications, and turn on EventBridge delivery yourself."
+  type        = bool
+  default     = true
+}
+
+variable "force_destroy" {
+  description = "Allow terraform destroy to delete created buckets that still contain objects."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_arn" {
+  description = "KMS key ARN for SSE-KMS on the created buckets, and for the function's kms:Decrypt/kms:GenerateDataKey (also set it for existing buckets encrypted with a customer key). null: SSE-S3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:...:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "enable_versioning" {
+  description = "Enable versioning on the created buckets."
+  type        = bool
+  default     = false
+}
+
+variable "originals_expiration_days" {
+  description = "Expire objects in the created originals bucket after this many days (null: keep them)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.originals_expiration_days == null || try(var.originals_expiration_days >= 1 && floor(var.originals_expiration_days) == var.originals_expiration_days, false)
+    error_message = "originals_expiration_days must be a whole number of days, at least 1, or null."
+  }
+}
+
+variable "resized_expiration_days" {
+  description = "Expire objects in the created resized bucket after this many days (null: keep them)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.resized_expiration_days == null || try(var.resized_expiration_days >= 1 && floor(var.resized_expiration_days) == var.resized_expiration_days, false)
+    error_message = "resized_expiration_days must be a whole number of days, at least 1, or null."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "With versioning on, delete noncurrent object versions after this many days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "s3_access_logs_bucket" {
+  description = "Existing bucket that receives server access logs of the created buckets (prefix \"s3/<bucket>/\"); null: no access logging."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_access_logs_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_access_logs_bucket))
+    error_message = "s3_access_logs_bucket must be a valid S3 bucket name."
+  }
+}
+
+################################################################################
+# Trigger: S3 → EventBridge → state machine
+################################################################################
+
+variable "enable_s3_trigger" {
+  description = "Start a resize for every object created in the originals bucket (EventBridge rule and target)."
+  type        = bool
+  default     = true
+}
+
+variable "source_prefix" {
+  description = "Only keys starting with this prefix trigger a resize, and the function may only read keys under it (\"\": the whole bucket). Limited to characters S3 events do not URL-encode."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9/._-]*$", var.source_prefix)) && !startswith(var.source_prefix, "/")
+    error_message = "source_prefix may contain only letters, digits, '/', '.', '_' and '-', and must not start with '/'."
+  }
+}
+
+variable "source_suffixes" {
+  description = "Only keys ending with one of these suffixes trigger a resize (e.g. [\".jpg\", \".png\"]; case-sensitive; []: any key)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.source_suffixes : can(regex("^[A-Za-z0-9._-]+$", s))])
+    error_message = "Each suffix must be non-empty and contain only letters, digits, '.', '_' and '-'."
+  }
+}
+
+variable "eventbridge_maximum_event_age_in_seconds" {
+  description = "How long EventBridge keeps retrying delivery of an event to the state machine, in seconds."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.eventbridge_maximum_event_age_in_seconds >= 60 && var.eventbridge_maximum_event_age_in_seconds <= 86400
+    error_message = "eventbridge_maximum_event_age_in_seconds must be between 60 and 86400."
+  }
+}
+
+variable "eventbridge_maximum_retry_attempts" {
+  description = "How many times EventBridge retries delivery of an event to the state machine."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.eventbridge_maximum_retry_attempts >= 0 && var.eventbridge_maximum_retry_attempts <= 185
+    error_message = "eventbridge_maximum_retry_attempts must be between 0 and 185."
+  }
+}
+
+variable "create_eventbridge_dlq" {
+  description = "Create an SQS dead-letter queue for events EventBridge could not deliver."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Lambda
+################################################################################
+
+variable "lambda_zip_path" {
+  description = "Path of the function's zip (cargo-lambda output). null: the Makefile's output for the chosen architecture, <repo>/target/lambda/<arch>/imgresize-lambda/bootstrap.zip."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_zip_path == null || endswith(coalesce(var.lambda_zip_path, "x.zip"), ".zip")
+    error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
+variable "architectures" {
+  description = "Instruction set of the function: [\"arm64\"] (Graviton, cheaper) or [\"x86_64\"]. Must match the zip."
+  type        = list(string)
+  default     = ["arm64"]
+
+  validation {
+    condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
+    error_message = "architectures must be [\"arm64\"] or [\"x86_64\"]."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the function in MB (also sets its CPU share). Provisional default, to be tuned from the benchmark's measured peak RSS and speed."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of one invocation of the function, in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds between 1 and 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency of the function (caps parallel resizes and reserves that capacity); null: unreserved."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions >= 0 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions, false)
+    error_message = "reserved_concurrent_executions must be a whole number >= 0, or null."
+  }
+}
+
+variable "dest_prefix" {
+  description = "DEST_PREFIX: prefix of every key written to the resized bucket; the function may write only under it."
+  type        = string
+  default     = "output/"
+
+  validation {
+    condition     = !startswith(var.dest_prefix, "/") && !strcontains(var.dest_prefix, "*")
+    error_message = "dest_prefix must not start with '/' or contain '*'."
+  }
+}
+
+variable "dest_key_pattern" {
+  description = "DEST_KEY_PATTERN: destination key after the prefix; placeholders {dir}, {stem}, {ext}, {size}."
+  type        = string
+  default     = "{stem}_resized.{ext}"
+
+  validation {
+    condition     = strcontains(var.dest_key_pattern, "{stem}") && strcontains(var.dest_key_pattern, "{ext}")
+    error_message = "dest_key_pattern must contain {stem} and {ext}."
+  }
+}
+
+variable "default_size" {
+  description = "Longest edge in pixels of the output: the `size` EventBridge sends for every uploaded object, and DEFAULT_SIZE for API requests without one."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.default_size >= 1 && var.default_size <= 10000 && floor(var.default_size) == var.default_size
+    error_message = "default_size must be a whole number of pixels between 1 and 10000."
+  }
+}
+
+variable "quality" {
+  description = "QUALITY: JPEG/WebP quality when a request has none."
+  type        = number
+  default     = 82
+
+  validation {
+    condition     = var.quality >= 1 && var.quality <= 100 && floor(var.quality) == var.quality
+    error_message = "quality must be a whole number between 1 and 100."
+  }
+}
+
+variable "max_input_bytes" {
+  description = "MAX_INPUT_BYTES: larger objects are rejected (INPUT_TOO_LARGE) before download."
+  type        = number
+  default     = 52428800
+
+  validation {
+    condition     = var.max_input_bytes >= 1 && floor(var.max_input_bytes) == var.max_input_bytes
+    error_message = "max_input_bytes must be a whole number of bytes, at least 1."
+  }
+}
+
+variable "max_pixels" {
+  description = "MAX_PIXELS: images with more pixels (width x height) are rejected (IMAGE_TOO_LARGE) from their header."
+  type        = number
+  default     = 60000000
+
+  validation {
+    condition     = var.max_pixels >= 1 && floor(var.max_pixels) == var.max_pixels
+    error_message = "max_pixels must be a whole number, at least 1."
+  }
+}
+
+variable "cache_control" {
+  description = "CACHE_CONTROL: Cache-Control header written on every output object (null: none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cache_control == null || length(coalesce(var.cache_control, "x")) > 0
+    error_message = "cache_control must be a non-empty string or null."
+  }
+}
+
+variable "log_level" {
+  description = "RUST_LOG: the function's log filter."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = length(var.log_level) > 0
+    error_message = "log_level must not be empty (e.g. \"info\", \"debug\", \"imgresize=debug,info\")."
+  }
+}
+
+################################################################################
+# Step Functions
+################################################################################
+
+variable "retry_interval_seconds" {
+  description = "Seconds before the first retry of a failed invocation (Lambda service errors and TransientError)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.retry_interval_seconds >= 1 && var.retry_interval_seconds <= 3600 && floor(var.retry_interval_seconds) == var.retry_interval_seconds
+    error_message = "retry_interval_seconds must be a whole number between 1 and 3600."
+  }
+}
+
+variable "retry_max_attempts" {
+  description = "Retries of a failed invocation before the execution fails through its Catch."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.retry_max_attempts >= 0 && var.retry_max_attempts <= 20 && floor(var.retry_max_attempts) == var.retry_max_attempts
+    error_message = "retry_max_attempts must be a whole number between 0 and 20."
+  }
+}
+
+variable "retry_backoff_rate" {
+  description = "Multiplier of the retry interval after each attempt (exponential backoff; full jitter is applied)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.retry_backoff_rate >= 1 && var.retry_backoff_rate <= 10
+    error_message = "retry_backoff_rate must be between 1 and 10."
+  }
+}
+
+variable "retry_max_delay_seconds" {
+  description = "Upper bound of any retry interval, in seconds."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.retry_max_delay_seconds >= 1 && var.retry_max_delay_seconds <= 31622400 && floor(var.retry_max_delay_seconds) == var.retry_max_delay_seconds
+    error_message = "retry_max_delay_seconds must be a whole number of seconds, at least 1."
+  }
+}
+
+variable "sfn_log_level" {
+  description = "Step Functions execution log level: ALL, ERROR, FATAL or OFF."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.sfn_log_level)
+    error_message = "sfn_log_level must be ALL, ERROR, FATAL or OFF."
+  }
+}
+
+variable "sfn_include_execution_data" {
+  description = "Include execution input/output (bucket names, keys, the function's answers) in the Step Functions logs."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# API Gateway
+################################################################################
+
+variable "create_api" {
+  description = "Create the REST API (POST /resize, GET /executions/{id})."
+  type        = bool
+  default     = true
+}
+
+variable "api_authorization" {
+  description = "How callers authenticate: AWS_IAM (SigV4, default), API_KEY (x-api-key header; a usage plan and key are created) or NONE (open to the internet)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["AWS_IAM", "API_KEY", "NONE"], var.api_authorization)
+    error_message = "api_authorization must be AWS_IAM, API_KEY or NONE."
+  }
+}
+
+variable "api_stage_name" {
+  description = "Name of the API stage (the first path segment of the invoke URL)."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.api_stage_name))
+    error_message = "api_stage_name must be 1-128 letters, digits, '_' or '-'."
+  }
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady-state requests per second allowed on every method of the stage (and in the API_KEY usage plan)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0
+    error_message = "api_throttling_rate_limit must be positive."
+  }
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst of requests allowed on every method of the stage (and in the API_KEY usage plan)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.api_throttling_burst_limit >= 1 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
+    error_message = "api_throttling_burst_limit must be a whole number, at least 1."
+  }
+}
+
+variable "api_quota_limit" {
+  description = "With API_KEY: requests allowed per api_quota_period for the key (null: no quota)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.api_quota_limit == null || try(var.api_quota_limit >= 1 && floor(var.api_quota_limit) == var.api_quota_limit, false)
+    error_message = "api_quota_limit must be a whole number, at least 1, or null."
+  }
+}
+
+variable "api_quota_period" {
+  description = "With API_KEY and api_quota_limit: the quota period, DAY, WEEK or MONTH."
+  type        = string
+  default     = "DAY"
+
+  validation {
+    condition     = contains(["DAY", "WEEK", "MONTH"], var.api_quota_period)
+    error_message = "api_quota_period must be DAY, WEEK or MONTH."
+  }
+}
+
+variable "api_execution_logging_level" {
+  description = "API Gateway execution logging: OFF, ERROR or INFO (needs the account's CloudWatch role, see create_api_gateway_cloudwatch_role)."
+  type        = string
+  default     = "ERROR"
+
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.api_execution_logging_level)
+    error_message = "api_execution_logging_level must be OFF, ERROR or INFO."
+  }
+}
+
+variable "create_api_gateway_cloudwatch_role" {
+  description = "Create a role for API Gateway to write logs and set it in the region's API Gateway account settings (aws_api_gateway_account). Access logging fails without that setting; it is account-wide, so leave false if another stack manages it or it is already set."
+  type        = bool
+  default     = false
+}
+
+variable "api_waf_web_acl_arn" {
+  description = "ARN of a regional WAFv2 web ACL to associate with the API stage (null: none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_waf_web_acl_arn == null || can(regex("^arn:[a-z-]+:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$", var.api_waf_web_acl_arn))
+    error_message = "api_waf_web_acl_arn must be a regional WAFv2 web ACL ARN."
+  }
+}
+
+################################################################################
+# Logs and alarms
+################################################################################
+
+variable "log_retention_days" {
+  description = "Retention of the function's, the state machine's and the API's log groups, in days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "cloudwatch_logs_kms_key_arn" {
+  description = "KMS key ARN encrypting the module's log groups (its key policy must allow CloudWatch Logs); null: CloudWatch Logs' default encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudwatch_logs_kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.cloudwatch_logs_kms_key_arn))
+    error_message = "cloudwatch_logs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms on failed executions, Lambda errors and EventBridge dead letters."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_executions_failed_threshold" {
+  description = "Failed executions (rejected images included) per 5 minutes that raise the alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_executions_failed_threshold >= 1
+    error_message = "alarm_executions_failed_threshold must be at least 1."
+  }
+}
+
+variable "alarm_lambda_errors_threshold" {
+  description = "Lambda errors per 5 minutes that raise the alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_lambda_errors_threshold >= 1
+    error_message = "alarm_lambda_errors_threshold must be at least 1."
+  }
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. existing SNS topics) notified when an alarm changes state, in addition to the topic from create_sns_topic."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.alarm_actions : startswith(a, "arn:")])
+    error_message = "alarm_actions must be ARNs."
+  }
+}
+
+variable "create_sns_topic" {
+  description = "Create an SNS topic the alarms notify."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_email_addresses" {
+  description = "E-mail addresses subscribed to the created SNS topic (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alarm_email_addresses : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarm_email_addresses must be e-mail addresses."
+  }
+}
+
+variable "sns_kms_master_key_id" {
+  description = "KMS key (ID, ARN or alias) encrypting the created SNS topic; it must be a customer managed key whose policy allows CloudWatch (null: unencrypted)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sns_kms_master_key_id == null || length(coalesce(var.sns_kms_master_key_id, "x")) > 0
+    error_message = "sns_kms_master_key_id must be a non-empty string or null."
+  }
+}
