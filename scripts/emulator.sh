@@ -54,11 +54,12 @@ print_env() {
   print_export EMULATOR_STATE "$1"
 }
 
-# Stops the instance of state file $1 and removes its run directory; quiet if it is already gone.
+# Stops the instance of state file $1 (grace $2 s before SIGKILL) and removes its run directory; quiet if it
+# is already gone.
 stop_one() {
   local state=$1
   read_state "$state" || return 0
-  stop_marked "$S_pgid" "IMGRESIZE_EMULATOR=$S_dir" "${EMULATOR_STOP_GRACE:-20}"
+  stop_marked "$S_pgid" "IMGRESIZE_EMULATOR=$S_dir" "${2:-${EMULATOR_STOP_GRACE:-20}}"
   # Only ever delete a run directory of ours; EMULATOR_KEEP_LOG=1 keeps its log for debugging.
   if [[ $S_dir == "$RUNS"/run-* ]]; then
     [[ ${EMULATOR_KEEP_LOG:-0} == 1 && -f $S_dir/localstack.log ]] &&
@@ -76,7 +77,8 @@ on_start_exit() {
   trap - EXIT INT TERM
   if ((rc != 0)) && [[ -n $START_STATE ]]; then
     log_tail "${S_dir:-/nonexistent}/localstack.log"
-    stop_one "$START_STATE"
+    # Half-started LocalStack may ignore SIGTERM and has nothing worth a graceful stop: short grace.
+    stop_one "$START_STATE" 3
     # Interrupted before the child could exec (no marker yet): it is still our own child, end it by pid.
     [[ -n ${S_pgid:-} ]] && kill -KILL "$S_pgid" 2>/dev/null
   fi

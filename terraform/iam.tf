@@ -117,8 +117,6 @@ resource "aws_iam_role" "sfn" {
 }
 
 data "aws_iam_policy_document" "sfn" {
-  #checkov:skip=CKV_AWS_111:The only write actions on "*" are the CloudWatch Logs delivery actions, which AWS accepts only with Resource "*" (see the statement).
-  #checkov:skip=CKV_AWS_356:Resource "*" only where AWS requires it: CloudWatch Logs delivery and X-Ray (see the statements).
   statement {
     sid       = "InvokeResizeFunction"
     effect    = "Allow"

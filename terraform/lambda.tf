@@ -4,7 +4,6 @@
 
 resource "aws_cloudwatch_log_group" "lambda" {
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
-  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs by default; a customer key is optional (var.cloudwatch_logs_kms_key_arn).
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.cloudwatch_logs_kms_key_arn
@@ -17,7 +16,6 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Talks only to S3 over its public endpoint; a VPC would add NAT or endpoint cost and no protection here.
   #checkov:skip=CKV_AWS_173:The environment holds bucket names and limits, no secrets; AWS encrypts it at rest with its own key.
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the zip's hash is pinned by source_code_hash.
-  #checkov:skip=CKV_AWS_115:Reserved concurrency is optional (var.reserved_concurrent_executions): reserving it takes capacity from the account pool.
   function_name    = var.name
   description      = "imgresize: resizes images from ${local.originals_bucket_name} into ${local.resized_bucket_name}"
   role             = aws_iam_role.lambda.arn

@@ -19,10 +19,10 @@ locals {
   )
 
   # Buckets: created here, or brought by name.
-  originals_bucket_name = var.create_buckets ? aws_s3_bucket.originals[0].id : var.originals_bucket_name
-  resized_bucket_name   = var.create_buckets ? aws_s3_bucket.resized[0].id : var.resized_bucket_name
-  originals_bucket_arn  = var.create_buckets ? aws_s3_bucket.originals[0].arn : "arn:${local.partition}:s3:::${var.originals_bucket_name}"
-  resized_bucket_arn    = var.create_buckets ? aws_s3_bucket.resized[0].arn : "arn:${local.partition}:s3:::${var.resized_bucket_name}"
+  originals_bucket_name = var.create_buckets ? aws_s3_bucket.this["originals"].id : var.originals_bucket_name
+  resized_bucket_name   = var.create_buckets ? aws_s3_bucket.this["resized"].id : var.resized_bucket_name
+  originals_bucket_arn  = var.create_buckets ? aws_s3_bucket.this["originals"].arn : "arn:${local.partition}:s3:::${var.originals_bucket_name}"
+  resized_bucket_arn    = var.create_buckets ? aws_s3_bucket.this["resized"].arn : "arn:${local.partition}:s3:::${var.resized_bucket_name}"
 
   # EventBridge key filter on the (URL-encoded) object key. Each branch is JSON text so the
   # conditional has one type; `exists` matches every key.

@@ -5,7 +5,6 @@
 resource "aws_sns_topic" "alarms" {
   count = var.create_sns_topic ? 1 : 0
 
-  #checkov:skip=CKV_AWS_26:CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key; a customer key is optional (var.sns_kms_master_key_id).
   name              = "${var.name}-alarms"
   kms_master_key_id = var.sns_kms_master_key_id
 

@@ -4,50 +4,37 @@
 # buckets by name and only adds the EventBridge notification to the originals.
 ################################################################################
 
-resource "aws_s3_bucket" "originals" {
-  count = var.create_buckets ? 1 : 0
-
-  #checkov:skip=CKV_AWS_18:Server access logging is optional (var.s3_access_logs_bucket); a log bucket is the account's choice.
-  #checkov:skip=CKV_AWS_21:Versioning is optional (var.enable_versioning): originals are user uploads, resized outputs are derived data.
-  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
-  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS when var.kms_key_arn is set.
-  bucket        = var.originals_bucket_name
-  bucket_prefix = var.originals_bucket_name == null ? "${var.name}-originals-" : null
-  force_destroy = var.force_destroy
-
-  tags = var.tags
-}
-
-resource "aws_s3_bucket" "resized" {
-  count = var.create_buckets ? 1 : 0
-
-  #checkov:skip=CKV_AWS_18:Server access logging is optional (var.s3_access_logs_bucket); a log bucket is the account's choice.
-  #checkov:skip=CKV_AWS_21:Versioning is optional (var.enable_versioning): resized outputs can be regenerated from the originals.
-  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
-  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS when var.kms_key_arn is set.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes events of the output bucket; only the originals bucket notifies EventBridge.
-  bucket        = var.resized_bucket_name
-  bucket_prefix = var.resized_bucket_name == null ? "${var.name}-resized-" : null
-  force_destroy = var.force_destroy
-
-  tags = var.tags
-}
-
 locals {
-  # The buckets this module created, keyed by role, for the per-bucket settings below.
-  created_buckets = var.create_buckets ? {
-    originals = aws_s3_bucket.originals[0]
-    resized   = aws_s3_bucket.resized[0]
+  # The buckets this module creates, by role: name (null: generated from the prefix) and
+  # expiration (null: objects are kept).
+  bucket_specs = var.create_buckets ? {
+    originals = {
+      name            = var.originals_bucket_name
+      prefix          = "${var.name}-originals-"
+      expiration_days = var.originals_expiration_days
+    }
+    resized = {
+      name            = var.resized_bucket_name
+      prefix          = "${var.name}-resized-"
+      expiration_days = var.resized_expiration_days
+    }
   } : {}
+}
 
-  bucket_expiration_days = {
-    originals = var.originals_expiration_days
-    resized   = var.resized_expiration_days
-  }
+resource "aws_s3_bucket" "this" {
+  for_each = local.bucket_specs
+
+  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
+  #checkov:skip=CKV2_AWS_62:The originals bucket notifies EventBridge (aws_s3_bucket_notification.originals, reached through local.originals_bucket_name, which the graph does not follow; CKV2_IMGRESIZE_2 checks it); nothing consumes events of the resized bucket.
+  bucket        = each.value.name
+  bucket_prefix = each.value.name == null ? each.value.prefix : null
+  force_destroy = var.force_destroy
+
+  tags = var.tags
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  for_each = local.created_buckets
+  for_each = aws_s3_bucket.this
 
   bucket                  = each.value.id
   block_public_acls       = true
@@ -57,7 +44,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  for_each = local.created_buckets
+  for_each = aws_s3_bucket.this
 
   bucket = each.value.id
 
@@ -67,7 +54,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  for_each = local.created_buckets
+  for_each = aws_s3_bucket.this
 
   bucket = each.value.id
 
@@ -81,7 +68,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  for_each = var.enable_versioning ? local.created_buckets : {}
+  for_each = { for role, bucket in aws_s3_bucket.this : role => bucket if var.enable_versioning }
 
   bucket = each.value.id
 
@@ -91,12 +78,12 @@ resource "aws_s3_bucket_versioning" "this" {
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = local.created_buckets
+  for_each = aws_s3_bucket.this
 
   bucket = each.value.id
 
   rule {
-    id     = "abort-incomplete-multipart-uploads"
+    id     = "imgresize"
     status = "Enabled"
 
     filter {}
@@ -108,19 +95,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
-  }
 
-  dynamic "rule" {
-    for_each = local.bucket_expiration_days[each.key] == null ? [] : [local.bucket_expiration_days[each.key]]
+    dynamic "expiration" {
+      for_each = local.bucket_specs[each.key].expiration_days == null ? [] : [local.bucket_specs[each.key].expiration_days]
 
-    content {
-      id     = "expire-objects"
-      status = "Enabled"
-
-      filter {}
-
-      expiration {
-        days = rule.value
+      content {
+        days = expiration.value
       }
     }
   }
@@ -129,7 +109,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_logging" "this" {
-  for_each = var.s3_access_logs_bucket == null ? {} : local.created_buckets
+  for_each = { for role, bucket in aws_s3_bucket.this : role => bucket if var.s3_access_logs_bucket != null }
 
   bucket        = each.value.id
   target_bucket = var.s3_access_logs_bucket
@@ -138,7 +118,7 @@ resource "aws_s3_bucket_logging" "this" {
 
 # Deny every request that does not use TLS (and TLS older than 1.2) on both created buckets.
 resource "aws_s3_bucket_policy" "tls_only" {
-  for_each = local.created_buckets
+  for_each = aws_s3_bucket.this
 
   bucket = each.value.id
   policy = jsonencode({

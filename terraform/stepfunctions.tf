@@ -4,7 +4,6 @@
 
 resource "aws_cloudwatch_log_group" "sfn" {
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
-  #checkov:skip=CKV_AWS_158:Encrypted by CloudWatch Logs by default; a customer key is optional (var.cloudwatch_logs_kms_key_arn).
   # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery from growing the account's
   # CloudWatch Logs resource policy (AWS's recommendation for vended logs).
   name              = "/aws/vendedlogs/states/${var.name}"
@@ -25,7 +24,7 @@ resource "aws_sfn_state_machine" "this" {
     bucket                  = local.originals_bucket_name
     retry_interval_seconds  = var.retry_interval_seconds
     retry_max_attempts      = var.retry_max_attempts
-    retry_backoff_rate      = var.retry_backoff_rate
+    retry_backoff_rate      = format("%.2f", var.retry_backoff_rate)
     retry_max_delay_seconds = var.retry_max_delay_seconds
   })
 

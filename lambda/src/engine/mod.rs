@@ -7,6 +7,7 @@ pub mod decode;
 pub mod encode;
 pub mod geometry;
 pub mod orient;
+pub mod probe;
 pub mod resize;
 pub mod sniff;
 
@@ -56,32 +57,30 @@ pub struct SourceInfo {
 /// image over the pixel budget before any pixel is allocated.
 pub fn inspect(data: &[u8], limits: &Limits) -> Result<SourceInfo, Error> {
     let format = sniff::sniff(data)?;
-    let size = imagesize::blob_size(data)
-        .map_err(|e| Error::CorruptImage(format!("unreadable header: {e}")))?;
-    let (width, height) = (size.width as u64, size.height as u64);
-    let pixels = width.saturating_mul(height);
-    if pixels > limits.max_pixels {
-        return Err(Error::ImageTooLarge {
-            width,
-            height,
-            pixels,
-            max: limits.max_pixels,
-        });
-    }
-    if pixels == 0 {
-        return Err(Error::CorruptImage(format!("header says {width}x{height}")));
-    }
+    let (width, height) = match probe::dimensions(data, format)? {
+        Some((width, height)) => {
+            probe::check_budget(width, height, limits)?;
+            (clamp(width), clamp(height))
+        }
+        None => (0, 0),
+    };
     Ok(SourceInfo {
         format,
-        width: u32::try_from(width).map_err(|_| Error::CorruptImage("width overflows".into()))?,
-        height: u32::try_from(height)
-            .map_err(|_| Error::CorruptImage("height overflows".into()))?,
+        width,
+        height,
     })
 }
 
+fn clamp(edge: u64) -> u32 {
+    u32::try_from(edge).unwrap_or(u32::MAX)
+}
+
 pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized, Error> {
-    let source = inspect(data, limits)?;
+    let mut source = inspect(data, limits)?;
     let decoded = decode::decode(data, source.format, options.size, limits)?;
+    if source.width == 0 {
+        (source.width, source.height) = (decoded.source_width, decoded.source_height);
+    }
     let upright = orient::upright(decoded.image, decoded.orientation);
     let (width, height) = geometry::fit(upright.width(), upright.height(), options.size);
     let resized = resize::resample(upright, width, height)?;

@@ -21,6 +21,8 @@ pub fn decode(data: &[u8], format: InputFormat, limits: &Limits) -> Result<Decod
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     Ok(Decoded {
+        source_width: image.width(),
+        source_height: image.height(),
         image: to_8_bit(image),
         icc,
         orientation,

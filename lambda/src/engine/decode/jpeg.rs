@@ -18,6 +18,8 @@ use mozjpeg::{ColorSpace, Decompress, Marker};
 use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_JPEG_EOF};
 
 use super::Decoded;
+use crate::engine::probe::check_budget;
+use crate::engine::Limits;
 use crate::error::Error;
 
 /// Markers we read: EXIF (orientation), ICC profile chunks, Adobe (CMYK inversion).
@@ -26,19 +28,24 @@ const ICC_SIGNATURE: &[u8] = b"ICC_PROFILE\0";
 const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
 
 /// Decodes `data`, shrinking on load so that the result still covers a `target_box`-sided square.
-pub fn decode(data: &[u8], target_box: u32) -> Result<Decoded, Error> {
-    match panic::catch_unwind(AssertUnwindSafe(|| decode_unwinding(data, target_box))) {
+pub fn decode(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
+    match panic::catch_unwind(AssertUnwindSafe(|| {
+        decode_unwinding(data, target_box, limits)
+    })) {
         Ok(result) => result,
         Err(payload) => Err(Error::CorruptImage(panic_message(payload.as_ref()))),
     }
 }
 
-fn decode_unwinding(data: &[u8], target_box: u32) -> Result<Decoded, Error> {
+fn decode_unwinding(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
     let mut decompress = Decompress::builder()
         .with_err(strict_error_manager())
         .with_markers(SAVED_MARKERS)
         .from_mem(data)
         .map_err(|e| Error::CorruptImage(e.to_string()))?;
+    // libjpeg's own reading of the header is the one that decides what gets allocated.
+    let (source_width, source_height) = (decompress.width(), decompress.height());
+    check_budget(source_width as u64, source_height as u64, limits)?;
 
     let mut orientation = Orientation::NoTransforms;
     let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
@@ -96,6 +103,8 @@ fn decode_unwinding(data: &[u8], target_box: u32) -> Result<Decoded, Error> {
         image,
         icc,
         orientation,
+        source_width: source_width as u32,
+        source_height: source_height as u32,
     })
 }
 

@@ -19,6 +19,9 @@ pub struct Decoded {
     pub icc: Option<Vec<u8>>,
     /// The EXIF orientation still to be applied.
     pub orientation: Orientation,
+    /// The stored size, before any shrink-on-load.
+    pub source_width: u32,
+    pub source_height: u32,
 }
 
 /// Decodes `data`. JPEGs are shrunk on load towards a `target_box`-sided square; other formats are
@@ -30,7 +33,7 @@ pub fn decode(
     limits: &Limits,
 ) -> Result<Decoded, Error> {
     match format {
-        InputFormat::Jpeg => jpeg::decode(data, target_box),
+        InputFormat::Jpeg => jpeg::decode(data, target_box, limits),
         _ => image_crate::decode(data, format, limits),
     }
 }
