@@ -120,8 +120,9 @@ cmd_start() {
 
   # The emulator prints the variables the function needs, then starts serving.
   local deadline=$((SECONDS + START_TIMEOUT))
+  # (No HTTP probe: any path it does not know is a function URL call that waits for the function.)
   until grep -q 'starting Runtime server' "$S_dir/watch.log" &&
-    curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$S_port/"; do
+    [[ -n $(ss -Htln "( sport = :$S_port )" 2>/dev/null) ]]; do
     kill -0 "$S_watch_pgid" 2>/dev/null || die "cargo lambda watch exited"
     ((SECONDS < deadline)) || die "cargo lambda watch did not start within ${START_TIMEOUT}s"
     sleep 0.2

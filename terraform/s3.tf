@@ -25,7 +25,7 @@ resource "aws_s3_bucket" "this" {
   for_each = local.bucket_specs
 
   #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for an image resizer; the account owns DR policy.
-  #checkov:skip=CKV2_AWS_62:The originals bucket notifies EventBridge (aws_s3_bucket_notification.originals, reached through local.originals_bucket_name, which the graph does not follow; CKV2_IMGRESIZE_2 checks it); nothing consumes events of the resized bucket.
+  #checkov:skip=CKV2_AWS_62:The originals bucket notifies EventBridge (aws_s3_bucket_notification.originals, reached through local.originals_bucket_name, which the graph does not follow; CKV_IMGRESIZE_2 checks it); nothing consumes events of the resized bucket.
   bucket        = each.value.name
   bucket_prefix = each.value.name == null ? each.value.prefix : null
   force_destroy = var.force_destroy

@@ -2,12 +2,13 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use std::time::Duration;
 
 use crate::config::S3Settings;
 use crate::store::{NewObject, ObjectStore, StoreError};
@@ -21,24 +22,23 @@ pub struct S3Store {
 impl S3Store {
     /// A client from the standard AWS environment (region, credentials, `AWS_ENDPOINT_URL`).
     pub async fn from_env(settings: S3Settings) -> Self {
-        let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::from_sdk_config(&sdk_config, settings)
+    }
+
+    /// A client from an explicit SDK configuration, with this function's time bounds and retries.
+    pub fn from_sdk_config(sdk_config: &SdkConfig, settings: S3Settings) -> Self {
+        // A custom endpoint (an emulator, MinIO) rarely resolves `bucket.host`: use path style.
+        let custom_endpoint = sdk_config.endpoint_url().is_some();
+        let s3_config = aws_sdk_s3::config::Builder::from(sdk_config)
+            .force_path_style(custom_endpoint)
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(
-                        settings
-                            .attempt_timeout
-                            .min(std::time::Duration::from_secs(3)),
-                    )
+                    .connect_timeout(settings.attempt_timeout.min(Duration::from_secs(3)))
                     .operation_attempt_timeout(settings.attempt_timeout)
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
-            .load()
-            .await;
-        // A custom endpoint (an emulator, MinIO) rarely resolves `bucket.host`: use path style.
-        let custom_endpoint = sdk_config.endpoint_url().is_some();
-        let s3_config = aws_sdk_s3::config::Builder::from(&sdk_config)
-            .force_path_style(custom_endpoint)
             .build();
         S3Store {
             client: Client::from_conf(s3_config),

@@ -1,0 +1,1 @@
+# Custom checkov policies for the imgresize module (loaded with --external-checks-dir).
