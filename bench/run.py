@@ -158,8 +158,8 @@ class Worker:
                 return reply
             self.stderr.write(b"[bench] ignored non-protocol stdout line: " + line)  # e.g. a stray log line
 
-    def close(self):
-        if self.proc.poll() is None:
+    def close(self, graceful=True):
+        if graceful and self.proc.poll() is None:
             try:
                 self.request({"op": "quit"}, timeout=5)
                 self.proc.wait(timeout=5)
@@ -224,7 +224,7 @@ def make_contenders(args) -> list[Contender]:
     sharp_js = str(WORKERS / "sharp_worker.js")
     sharp = Contender(
         "sharp", "sharp", "sharp (npm, own libvips + mozjpeg): "
-        "`.rotate().resize(1000, 1000, {fit: 'inside'}).jpeg({quality: 82})`, concurrency(1), cache(false)",
+        "`.rotate().resize(1000, 1000, {fit: 'inside', withoutEnlargement: true}).jpeg({quality: 82})`, concurrency(1), cache(false)",
         ["node", sharp_js],
         lambda i, o, s, q: ["node", sharp_js, "--once", i, o, "--size", str(s), "--quality", str(q)],
         env=env, cwd=str(node_dir),
@@ -264,12 +264,17 @@ def probe_versions(contenders):
     for c in contenders:
         if c.skip or not c.version_argv:
             continue
+        p = None
         try:
-            r = subprocess.run(c.version_argv, capture_output=True, text=True, timeout=30, cwd=c.cwd, env=c.env)
-            out = (r.stdout.strip() or r.stderr.strip()).splitlines()
-            c.version = out[0] if r.returncode == 0 and out else "unknown"
+            p = spawn(c.version_argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=c.cwd, env=c.env)
+            so, se = p.communicate(timeout=15)
+            out = (so.decode(errors="replace").strip() or se.decode(errors="replace").strip()).splitlines()
+            c.version = out[0] if p.returncode == 0 and out else "unknown"
         except (OSError, subprocess.TimeoutExpired):
             c.version = "unknown"
+        finally:
+            if p:
+                kill(p)
     dpkg = deb_version("libturbojpeg0")
     for c in contenders:
         if c.key == "floor" and dpkg:
@@ -392,7 +397,7 @@ def time_contenders(args, contenders, imgs, out_dir) -> dict:
     def drop(c, why):
         w = workers.pop(c.key, None)
         if w:
-            w.close()
+            w.close(graceful=False)  # it timed out or died: no polite quit
         respawns[c.key] += 1
         log(f"  {c.key}: {why}")
 
@@ -980,6 +985,8 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
             st = cell.get("stats")
             if "error" in cell and not st:
                 err = cell["error"].replace("|", "/")[:120]
+                if c.key == "floor" and img.kind != "jpeg":
+                    err = "JPEG input only"
                 w(f"| {c.label} | n/a: {err} | | | | | | | {fmt_rss(cell)} |")
                 continue
             dims = f"{cell.get('width')}×{cell.get('height')}" if cell.get("width") else "–"
@@ -1022,7 +1029,8 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
         w(f"Relative noise of the medians (confidence half-width ÷ median) over all {len(noises)} cells: median "
           f"{statistics.median(noises) * 100:.1f} %, worst {max(noises) * 100:.1f} %. Differences below that are ties. "
           f"Load average went from {machine['load_start'][0]:.2f} to {machine['load_end'][0]:.2f} during the run.")
-    errs = [(c.key, n, cell["error"]) for c in live for n, cell in res[c.key].items() if cell.get("error")]
+    errs = [(c.key, n, cell["error"]) for c in live for n, cell in res[c.key].items() if cell.get("error")
+            and not (c.key == "floor" and "JPEG-only" in cell["error"])]
     if errs:
         w("\n## Errors\n")
         for k, n, e in errs:
@@ -1124,6 +1132,8 @@ def main():
         args.core = max(os.sched_getaffinity(0))
     out_dir = BENCH / "out"
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    for old in (out_dir / "logs").glob("*.log"):  # logs are per run
+        old.unlink()
     report = Path(args.report) if args.report else (out_dir / "report-quick.md" if args.quick else BENCH / "report.md")
     chart = Path(args.chart) if args.chart else (out_dir / "chart-quick.svg" if args.quick else BENCH / "chart.svg")
     results_json = out_dir / ("results-quick.json" if args.quick else "results.json")

@@ -6,12 +6,17 @@
 #   scripts/emulator.sh status                              exit 0 if running and healthy, 3 if not running
 #   scripts/emulator.sh env                                 print the export lines of the running instance
 #   scripts/emulator.sh stop [--all]                        stop it (safe to repeat); --all stops every instance
-# NAME=VALUE arguments add to or override LocalStack's environment (e.g. SFN_MOCK_CONFIG=file DEBUG=1).
+# NAME=VALUE arguments add to or override LocalStack's environment (e.g. SFN_MOCK_CONFIG=/abs/file DEBUG=1;
+# LocalStack runs in its run directory, so give absolute paths). The init scripts in
+# scripts/localstack/init/start.d/ (LocalStack bug workarounds) are installed into every instance; start fails
+# unless they all ran successfully.
 # Environment: EMULATOR_PORT (default: a free port), EMULATOR_STATE (state file; `start` exports it, so later
 # calls in the same shell address the same instance), EMULATOR_START_TIMEOUT (seconds, default 120),
-# EMULATOR_KEEP_LOG=1 (stop keeps the log as .localstack/emulator-<port>.log).
+# EMULATOR_KEEP_LOG=1 (stop keeps the log as .localstack/emulator-<port>.log), EMULATOR_WATCH_PID (stop the
+# emulator by itself once that process is gone: for test processes that may be killed).
 # Several instances can run at once; each has its state under .localstack/run-<port>/.
 set -euo pipefail
+set +m # no job control: a background child stays in our group, so `setsid` needs no fork and $! is its pid
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/common.sh
@@ -86,12 +91,11 @@ on_start_exit() {
 }
 
 # Waits until LocalStack answers and its start.d scripts ran; fails early if the process died.
-# Returns 2 if it died because the port was taken (so the caller can pick another port).
+# Returns 2 if another process holds the port (so the caller can pick another one).
 wait_ready() {
   local deadline=$((SECONDS + START_TIMEOUT)) init
   while ((SECONDS < deadline)); do
     if ! kill -0 "$S_pgid" 2>/dev/null; then # our own child, started moments ago
-      grep -qi 'address already in use' "$S_dir/localstack.log" && return 2
       log "LocalStack exited during start-up"
       return 1
     fi
@@ -107,6 +111,8 @@ if bad:
     print("init scripts failed:", ", ".join(bad), file=sys.stderr)
     sys.exit(3)
 ' "$init"; then
+      # Someone else may have grabbed the port between our check and LocalStack's bind.
+      listener_is "$S_port" "$S_pgid" || return 2
       return 0
     else
       (($? == 3)) && return 1
@@ -115,6 +121,15 @@ if bad:
   done
   log "LocalStack did not become healthy within ${START_TIMEOUT}s"
   return 1
+}
+
+# Stops the instance of state file $2 once process $1 is gone: a test process killed by ^C or a signal
+# cannot run its own cleanup. Detached, with no stdio, so callers reading our output see EOF at once.
+start_watchdog() {
+  local watched=$1 state=$2
+  EMULATOR_STATE="$state" setsid bash -c '
+    while kill -0 "$0" 2>/dev/null; do sleep 2; done
+    exec bash "$1" stop' "$watched" "$REPO_ROOT/scripts/emulator.sh" </dev/null >/dev/null 2>&1 &
 }
 
 cmd_start() {
@@ -130,6 +145,11 @@ cmd_start() {
   for attempt in 1 2 3; do
     ((attempt == 1)) || log "attempt $attempt"
     port=${EMULATOR_PORT:-$(free_port)}
+    # Hypercorn does not fail when the port is taken: LocalStack would report Ready and never answer.
+    if port_in_use "$port"; then
+      [[ -z ${EMULATOR_PORT:-} ]] || die "port $port on 127.0.0.1 is already in use (EMULATOR_PORT)"
+      continue
+    fi
     state=${EMULATOR_STATE:-$RUNS/emulator-$port.state}
     if read_state "$state" && is_alive; then
       die "an emulator already runs for $state (port $S_port): stop it first"
@@ -165,6 +185,7 @@ cmd_start() {
     if ((rc == 0)); then
       log "emulator healthy on 127.0.0.1:$S_port after $((SECONDS - t0))s (pid $S_pgid, log $S_dir/localstack.log)"
       START_STATE='' # success: keep it running
+      [[ -z ${EMULATOR_WATCH_PID:-} ]] || start_watchdog "$EMULATOR_WATCH_PID" "$state"
       print_env "$state"
       return 0
     fi
@@ -175,7 +196,7 @@ cmd_start() {
     fi
     exit 1
   done
-  exit 1
+  die "no free port after 3 attempts"
 }
 
 cmd_status() {

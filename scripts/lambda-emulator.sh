@@ -17,8 +17,10 @@
 # Only the function name `_` is served: with --only-lambda-apis cargo-lambda routes other names to binaries
 # of a Cargo project instead.
 # Environment: LAMBDA_EMULATOR_PORT (default: free port), LAMBDA_EMULATOR_STATE, LAMBDA_START_TIMEOUT
-# (default 30 s), LAMBDA_INVOKE_TIMEOUT (curl --max-time, default 120 s), AWS_REGION (default us-east-1).
+# (default 30 s), LAMBDA_INVOKE_TIMEOUT (curl --max-time, default 120 s), AWS_REGION (default us-east-1),
+# LAMBDA_KEEP_LOG=1 (stop keeps watch.log/function.log as .localstack/lambda-<port>-*.log).
 set -euo pipefail
+set +m # no job control: a background child stays in our group, so `setsid` needs no fork and $! is its pid
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/common.sh
@@ -52,7 +54,12 @@ stop_one() { # state file, optional grace seconds
   stop_marked "$S_pgid" "IMGRESIZE_LAMBDA=$S_dir" "${2:-10}"
   stop_marked "$S_watch_pgid" "IMGRESIZE_LAMBDA=$S_dir" "${2:-10}"
   if [[ $S_dir == "$RUNS"/lambda-* ]]; then
-    [[ ${LAMBDA_KEEP_LOG:-0} == 1 ]] && cp -f "$S_dir"/*.log "$RUNS/" 2>/dev/null && log "logs kept in $RUNS"
+    if [[ ${LAMBDA_KEEP_LOG:-0} == 1 ]]; then
+      local f
+      for f in "$S_dir"/*.log; do
+        [[ -f $f ]] && mv -f "$f" "$RUNS/lambda-$S_port-${f##*/}" && log "log kept: $RUNS/lambda-$S_port-${f##*/}"
+      done
+    fi
     rm -rf "$S_dir"
   fi
   rm -f "$1"
@@ -75,8 +82,14 @@ on_start_exit() {
 }
 
 # True once BINARY holds a connection to the runtime API: that is its long-poll for the next event.
+# Without `ss` (iproute2) fall back to "still alive half a second after exec".
 polling() {
-  ss -Htnp state established "( dport = :$S_port )" 2>/dev/null | grep -q "pid=$S_pgid,"
+  if command -v ss >/dev/null; then
+    ss -Htnp state established "( dport = :$S_port )" 2>/dev/null | grep -q "pid=$S_pgid,"
+  else
+    sleep 0.5
+    kill -0 "$S_pgid" 2>/dev/null
+  fi
 }
 
 cmd_start() {
@@ -97,6 +110,7 @@ cmd_start() {
     die "a Lambda emulator already runs for $state (port $S_port): stop it first"
   fi
   stop_one "$state" 2>/dev/null # leftovers of a crashed run
+  ! port_in_use "$port" || die "port $port on 127.0.0.1 is already in use"
   trap on_start_exit EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -120,9 +134,10 @@ cmd_start() {
 
   # The emulator prints the variables the function needs, then starts serving.
   local deadline=$((SECONDS + START_TIMEOUT))
-  # (No HTTP probe: any path it does not know is a function URL call that waits for the function.)
+  # A bare TCP connect, not an HTTP probe: any path it does not know is a function URL call that would wait
+  # for the function.
   until grep -q 'starting Runtime server' "$S_dir/watch.log" &&
-    [[ -n $(ss -Htln "( sport = :$S_port )" 2>/dev/null) ]]; do
+    (exec 3<>"/dev/tcp/127.0.0.1/$S_port") 2>/dev/null; do
     kill -0 "$S_watch_pgid" 2>/dev/null || die "cargo lambda watch exited"
     ((SECONDS < deadline)) || die "cargo lambda watch did not start within ${START_TIMEOUT}s"
     sleep 0.2

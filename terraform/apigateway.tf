@@ -11,9 +11,10 @@ locals {
   method_authorization = var.api_authorization == "AWS_IAM" ? "AWS_IAM" : "NONE"
   api_key_required     = var.api_authorization == "API_KEY"
 
-  # Integration responses: the back end's HTTP status selects the response (non-Lambda AWS integration).
+  # Integration responses: the back end's HTTP status selects the response (non-Lambda AWS
+  # integration); "" marks the default response (no selection pattern).
   api_responses = {
-    "200" = null
+    "200" = ""
     "400" = "4\\d{2}"
     "500" = "5\\d{2}"
   }
@@ -103,7 +104,7 @@ resource "aws_api_gateway_integration" "resize_post" {
 }
 
 resource "aws_api_gateway_method_response" "resize_post" {
-  for_each = var.create_api ? local.api_responses : {}
+  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   resource_id = aws_api_gateway_resource.resize[0].id
@@ -115,13 +116,13 @@ resource "aws_api_gateway_method_response" "resize_post" {
 }
 
 resource "aws_api_gateway_integration_response" "resize_post" {
-  for_each = var.create_api ? local.api_responses : {}
+  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
 
   rest_api_id       = aws_api_gateway_rest_api.this[0].id
   resource_id       = aws_api_gateway_resource.resize[0].id
   http_method       = aws_api_gateway_method.resize_post[0].http_method
   status_code       = aws_api_gateway_method_response.resize_post[each.key].status_code
-  selection_pattern = each.value
+  selection_pattern = each.value == "" ? null : each.value
 
   depends_on = [aws_api_gateway_integration.resize_post]
 }
@@ -170,7 +171,7 @@ resource "aws_api_gateway_integration" "execution_get" {
   integration_http_method = "POST"
   uri                     = "arn:${local.partition}:apigateway:${local.region}:states:action/DescribeExecution"
   credentials             = aws_iam_role.api[0].arn
-  passthrough_behavior    = "WHEN_NO_TEMPLATES"
+  passthrough_behavior    = "NEVER"
   request_templates = {
     "application/json" = templatefile("${path.module}/templates/describe_execution.vtl", {
       execution_arn_prefix = local.execution_arn_prefix
@@ -179,7 +180,7 @@ resource "aws_api_gateway_integration" "execution_get" {
 }
 
 resource "aws_api_gateway_method_response" "execution_get" {
-  for_each = var.create_api ? local.api_responses : {}
+  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   resource_id = aws_api_gateway_resource.execution[0].id
@@ -191,13 +192,13 @@ resource "aws_api_gateway_method_response" "execution_get" {
 }
 
 resource "aws_api_gateway_integration_response" "execution_get" {
-  for_each = var.create_api ? local.api_responses : {}
+  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
 
   rest_api_id       = aws_api_gateway_rest_api.this[0].id
   resource_id       = aws_api_gateway_resource.execution[0].id
   http_method       = aws_api_gateway_method.execution_get[0].http_method
   status_code       = aws_api_gateway_method_response.execution_get[each.key].status_code
-  selection_pattern = each.value
+  selection_pattern = each.value == "" ? null : each.value
 
   depends_on = [aws_api_gateway_integration.execution_get]
 }
@@ -242,6 +243,19 @@ resource "aws_cloudwatch_log_group" "api_access" {
 
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
   name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.cloudwatch_logs_kms_key_arn
+
+  tags = var.tags
+}
+
+# API Gateway writes execution logs (api_execution_logging_level) to this group, named by its
+# convention; created here so it has a retention and is removed with the stack.
+resource "aws_cloudwatch_log_group" "api_execution" {
+  count = local.api_count
+
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this[0].id}/${var.api_stage_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.cloudwatch_logs_kms_key_arn
 
@@ -300,6 +314,8 @@ resource "aws_api_gateway_method_settings" "all" {
     throttling_rate_limit  = var.api_throttling_rate_limit
     throttling_burst_limit = var.api_throttling_burst_limit
   }
+
+  depends_on = [aws_cloudwatch_log_group.api_execution]
 }
 
 resource "aws_wafv2_web_acl_association" "api" {

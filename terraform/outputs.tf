@@ -123,6 +123,11 @@ output "api_access_log_group_name" {
   value       = try(aws_cloudwatch_log_group.api_access[0].name, null)
 }
 
+output "api_execution_log_group_name" {
+  description = "Log group of the API's execution logs (written when api_execution_logging_level is not OFF)."
+  value       = try(aws_cloudwatch_log_group.api_execution[0].name, null)
+}
+
 output "api_key_id" {
   description = "ID of the API key (api_authorization = API_KEY)."
   value       = try(aws_api_gateway_api_key.this[0].id, null)

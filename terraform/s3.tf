@@ -7,18 +7,20 @@
 locals {
   # The buckets this module creates, by role: name (null: generated from the prefix) and
   # expiration (null: objects are kept).
-  bucket_specs = var.create_buckets ? {
-    originals = {
-      name            = var.originals_bucket_name
-      prefix          = "${var.name}-originals-"
-      expiration_days = var.originals_expiration_days
-    }
-    resized = {
-      name            = var.resized_bucket_name
-      prefix          = "${var.name}-resized-"
-      expiration_days = var.resized_expiration_days
-    }
-  } : {}
+  bucket_specs = {
+    for role, spec in {
+      originals = {
+        name            = var.originals_bucket_name
+        prefix          = "${var.name}-originals-"
+        expiration_days = var.originals_expiration_days
+      }
+      resized = {
+        name            = var.resized_bucket_name
+        prefix          = "${var.name}-resized-"
+        expiration_days = var.resized_expiration_days
+      }
+    } : role => spec if var.create_buckets
+  }
 }
 
 resource "aws_s3_bucket" "this" {

@@ -221,7 +221,7 @@ variable "architectures" {
   default     = ["arm64"]
 
   validation {
-    condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
+    condition     = length(var.architectures) == 1 && alltrue([for a in var.architectures : contains(["arm64", "x86_64"], a)])
     error_message = "architectures must be [\"arm64\"] or [\"x86_64\"]."
   }
 }

@@ -12,6 +12,15 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# True if something already listens on 127.0.0.1:$1 (a bare TCP connect, closed at once).
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# True unless `ss` (iproute2) shows that the listener on 127.0.0.1:$1 is some process other than $2.
+listener_is() {
+  command -v ss >/dev/null || return 0
+  ss -Htlnp "( sport = :$1 )" 2>/dev/null | grep -q "pid=$2,"
+}
+
 # Pids of live processes whose environment holds the line $1 (NAME=VALUE). Every process we start gets such a
 # marker, inherited by its children, so a stale pid that the kernel reused for something else is never killed.
 marked_pids() {

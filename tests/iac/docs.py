@@ -40,7 +40,7 @@ def hcl_value(v):
 
 
 def cell(text):
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def load(name):
@@ -80,10 +80,10 @@ def tables():
 def render(readme):
     inputs, outs = tables()
     for marker, table in (("INPUTS", inputs), ("OUTPUTS", outs)):
-        pattern = re.compile(rf"(<!-- BEGIN_{marker} -->\n).*?(\n<!-- END_{marker} -->)", re.S)
+        pattern = re.compile(rf"(<!-- BEGIN_{marker} -->\n)(?:.*?\n)?(<!-- END_{marker} -->)", re.S)
         if not pattern.search(readme):
             raise SystemExit(f"README.md lacks the <!-- BEGIN_{marker} --> / <!-- END_{marker} --> markers")
-        readme = pattern.sub(lambda m: m.group(1) + table + m.group(2), readme)
+        readme = pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), readme)
     return readme
 
 

@@ -71,6 +71,7 @@ def main(argv):
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(out)
+        print(f"{path.name} rendered to {args.output.name}")
     else:
         sys.stdout.write(out)
     return 0

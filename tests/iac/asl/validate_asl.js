@@ -26,6 +26,7 @@ async function main(files) {
       failed++;
     }
   }
+  if (!failed) console.log(`${files.length} state machine definition(s) valid (amazon-states-language-service, asl-validator)`);
   return failed;
 }
 

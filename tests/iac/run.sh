@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Offline checks of the Terraform module (terraform/ and terraform/examples/*): Terraform itself cannot
+# be installed here, so these stand in for `terraform fmt/validate` and add security and contract checks.
+# Installs its pinned tools first (tests/iac/setup.sh, a no-op once done). One summary line per check;
+# exit status 1 if any check fails (its output is printed below the summary).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+T="$ROOT/.tools/iac"
+export PYTHONDONTWRITEBYTECODE=1
+
+if ! setup_out="$("$ROOT/tests/iac/setup.sh" 2>&1)"; then
+  echo "$setup_out"
+  echo "FAIL  iac setup"
+  exit 1
+fi
+
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+failed=()
+total_start=$(date +%s%N)
+secs() { local ms=$((($(date +%s%N) - $1) / 1000000)); printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)); }
+
+# check NAME SUMMARY-PATTERN COMMAND...: run it, print PASS/FAIL, its time and a one-line summary.
+check() {
+  local name="$1" pattern="$2"
+  shift 2
+  local start rc summary
+  start=$(date +%s%N)
+  "$@" >"$OUT/$name.log" 2>&1
+  rc=$?
+  summary="$(grep -E "$pattern" "$OUT/$name.log" | tail -n 1)"
+  if [[ $rc -eq 0 ]]; then
+    printf 'PASS  %-12s %5ss  %s\n' "$name" "$(secs "$start")" "${summary:-ok}"
+  else
+    printf 'FAIL  %-12s %5ss  %s\n' "$name" "$(secs "$start")" "${summary:-exit status $rc}"
+    failed+=("$name")
+  fi
+}
+
+check schema 'schema check' "$T/hcl/bin/python" tests/iac/check_schema.py
+check fmt 'fmt check' "$T/hcl/bin/python" tests/iac/check_fmt.py
+check pytest '(passed|failed|error)' "$T/hcl/bin/python" -m pytest -q -p no:cacheprovider tests/iac
+check checkov 'Passed checks' env LOG_LEVEL=ERROR "$T/checkov/bin/checkov" --directory terraform --framework terraform \
+  --skip-download --external-checks-dir tests/iac/checkov --compact --quiet
+check render 'rendered' "$T/hcl/bin/python" tests/iac/render.py --sample state_machine.asl.json -o "$OUT/state_machine.asl.json"
+check statelint 'error' "$T/statelint/bin/statelint" "$OUT/state_machine.asl.json"
+check asl-service 'valid|error' env NODE_PATH="$T/node/node_modules" node tests/iac/asl/validate_asl.js "$OUT/state_machine.asl.json"
+
+printf 'iac checks: 7 run, %d failed, %ss\n' "${#failed[@]}" "$(secs "$total_start")"
+for name in "${failed[@]}"; do
+  echo "---- $name ----"
+  tail -n 60 "$OUT/$name.log"
+done
+[[ ${#failed[@]} -eq 0 ]]
