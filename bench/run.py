@@ -30,6 +30,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+RELEASE = ROOT / "target" / "x86_64-unknown-linux-gnu" / "release"
 TOOLS = Path(os.environ.get("IMGRESIZE_BENCH_TOOLS", ROOT / ".tools" / "bench"))
 WORKERS = BENCH / "workers"
 PNG_SOURCE = "olympus-e-p3-4032x3024.jpg"  # the 12 MP photo the lossless PNG input is made from
@@ -218,7 +219,7 @@ def make_contenders(args) -> list[Contender]:
         [str(rust_bin), "bench-worker"],
         lambda i, o, s, q: [str(rust_bin), "resize", "--size", str(s), "--quality", str(q), i, o],
         env=env, version=[str(rust_bin), "--version"],
-        skip=None if os.access(rust_bin, os.X_OK) else f"{rel(rust_bin)} not built (cargo build --release)",
+        skip=None if os.access(rust_bin, os.X_OK) else f"{rel(rust_bin)} not built (scripts/build.sh x86_64)",
     )
     node_dir = TOOLS / "node"
     sharp_js = str(WORKERS / "sharp_worker.js")
@@ -657,7 +658,7 @@ def find_lambda_bin(args) -> Path | None:
     if args.lambda_bin:
         return Path(args.lambda_bin)
     for name in ("imgresize-lambda", "bootstrap"):
-        p = ROOT / "target" / "release" / name
+        p = RELEASE / name
         if os.access(p, os.X_OK):
             return p
     machine = {"x86_64": 62, "aarch64": 183, "arm64": 183}.get(platform.machine())
@@ -1115,7 +1116,8 @@ def main():
     ap.add_argument("--images", help="comma-separated substrings of image names to keep")
     ap.add_argument("--only", help="comma-separated contender keys (imgresize,pillow,pillow-thumbnail,pillow-simd,"
                                    "pyvips,sharp,floor)")
-    ap.add_argument("--imgresize-bin", default=str(ROOT / "target" / "release" / "imgresize"))
+    # The x86_64 cargo-lambda build (scripts/build.sh): the same compiler and flags as the shipped zip.
+    ap.add_argument("--imgresize-bin", default=str(RELEASE / "imgresize"))
     ap.add_argument("--lambda-bin", help="Lambda bootstrap binary for the cold start (default: looked up in target/)")
     ap.add_argument("--dssim", help="dssim CLI (default: .tools/bench/cargo/bin/dssim, then PATH)")
     ap.add_argument("--cold-runs", type=int, help="cold-start trials (default 20; --quick: 3)")

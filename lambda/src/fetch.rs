@@ -19,6 +19,12 @@ pub async fn fetch(
     max_bytes: u64,
 ) -> Result<Source, Error> {
     let readings = keys::readings(key, encoding);
+    if readings.is_empty() {
+        return Err(Error::InvalidRequest(format!(
+            "key {key:?} is longer than S3's {} bytes under every reading",
+            keys::MAX_KEY_BYTES
+        )));
+    }
     for reading in &readings {
         match store.get(bucket, reading, max_bytes).await {
             Ok(data) => {

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::fetch::fetch;
 use crate::keys::destination_key;
 use crate::request::{self, ResizeRequest};
-use crate::response::{to_json, Rejected, Success};
+use crate::response::{to_json, Rejected, SourceSummary, Success};
 use crate::store::{store, NewObject, ObjectStore};
 
 pub struct Handler<S> {
@@ -77,6 +77,7 @@ impl<S: ObjectStore> Handler<S> {
             format: request.format,
             quality: request.quality,
         };
+        let source_bytes = source.data.len();
         let resized = run_engine(source.data, options, self.config.limits()).await?;
         let dest_key = destination_key(
             &self.config.dest_prefix,
@@ -101,13 +102,19 @@ impl<S: ObjectStore> Handler<S> {
             width = resized.width, height = resized.height, bytes = resized.bytes.len(),
             "resized"
         );
+        let summary = SourceSummary {
+            bucket: request.bucket,
+            key: source.key,
+            width: resized.source.width,
+            height: resized.source.height,
+            format: resized.source.format,
+            bytes: source_bytes,
+        };
         Ok(Success::new(
             self.config.dest_bucket.clone(),
             dest_key,
-            resized.width,
-            resized.height,
-            resized.bytes.len(),
-            resized.format.name(),
+            &resized,
+            summary,
         ))
     }
 

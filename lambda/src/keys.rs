@@ -41,9 +41,11 @@ pub fn readings(key: &str, encoding: KeyEncoding) -> Vec<String> {
         KeyEncoding::Raw => vec![Some(key.to_string()), decoded],
     };
     keys.dedup();
+    // A reading over S3's limit cannot name an object, and asking S3 for it is not a "no such key"
+    // but a 400 KeyTooLongError, which would surface as an internal error instead of a rejection.
     keys.into_iter()
         .flatten()
-        .filter(|k| !k.is_empty())
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_BYTES)
         .collect()
 }
 
@@ -96,14 +98,27 @@ pub fn destination_key(
     } else {
         format.extension()
     };
-    let key = format!(
-        "{prefix}{}",
-        pattern
-            .replace("{dir}", dir)
-            .replace("{stem}", stem)
-            .replace("{ext}", extension)
-            .replace("{size}", &size.to_string())
-    );
+    let size = size.to_string();
+    let mut key = String::from(prefix);
+    // One pass over the pattern: text taken from the source key is never read as a placeholder
+    // (one replace after another turned the key `{ext}.jpg` into `jpg_resized.jpg`).
+    let mut rest = pattern;
+    'scan: while !rest.is_empty() {
+        for (placeholder, value) in PLACEHOLDERS
+            .iter()
+            .zip([dir, stem, extension, size.as_str()])
+        {
+            if let Some(after) = rest.strip_prefix(placeholder) {
+                key.push_str(value);
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let literal = rest[first..].find('{').map_or(rest.len(), |at| at + first);
+        key.push_str(&rest[..literal]);
+        rest = &rest[literal..];
+    }
     if key.len() > MAX_KEY_BYTES {
         return Err(Error::InvalidRequest(format!(
             "the destination key would be {} bytes, over S3's {MAX_KEY_BYTES}",

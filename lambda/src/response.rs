@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::engine::{InputFormat, Resized};
 use crate::error::{Error, ErrorBody};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -17,6 +18,19 @@ pub struct Success {
     pub height: u32,
     pub bytes: usize,
     pub format: &'static str,
+    /// What was read: for logs, the demo's table and callers who want to know.
+    pub source: SourceSummary,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceSummary {
+    pub bucket: String,
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: InputFormat,
+    pub bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -32,10 +46,8 @@ impl Success {
     pub fn new(
         dest_bucket: String,
         dest_key: String,
-        width: u32,
-        height: u32,
-        bytes: usize,
-        format: &'static str,
+        resized: &Resized,
+        source: SourceSummary,
     ) -> Self {
         Success {
             ok: true,
@@ -43,10 +55,11 @@ impl Success {
             body: format!("Resized image uploaded to s3://{dest_bucket}/{dest_key}"),
             dest_bucket,
             dest_key,
-            width,
-            height,
-            bytes,
-            format,
+            width: resized.width,
+            height: resized.height,
+            bytes: resized.bytes.len(),
+            format: resized.format.name(),
+            source,
         }
     }
 }
@@ -74,6 +87,7 @@ pub fn to_json(answer: &impl Serialize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{OutputFormat, SourceInfo};
     use serde_json::json;
 
     #[test]

@@ -47,9 +47,27 @@ impl Emulator {
             });
         }
         let state = repo_root().join(format!(".localstack/test-{}.state", std::process::id()));
+        Self::launch(state, &[])
+    }
+
+    /// A LocalStack of its own for this caller, started with extra settings (e.g.
+    /// `SFN_MOCK_CONFIG=/abs/file`), whatever `AWS_ENDPOINT_URL` says. Stopped when dropped, at process
+    /// exit if it lives in a static, and by the script's watchdog if the process is killed.
+    pub fn dedicated(settings: &[(&str, &str)]) -> Result<Emulator, String> {
+        let state = repo_root().join(format!(
+            ".localstack/{}.state",
+            crate::unique_name("test-dedicated")
+        ));
+        let emulator = Self::launch(state.clone(), settings)?;
+        crate::at_exit(move || stop_state(&state));
+        Ok(emulator)
+    }
+
+    fn launch(state: PathBuf, settings: &[(&str, &str)]) -> Result<Emulator, String> {
         let output = Command::new("bash")
             .arg(repo_root().join("scripts/emulator.sh"))
             .arg("start")
+            .args(settings.iter().map(|(name, value)| format!("{name}={value}")))
             .env("EMULATOR_STATE", &state)
             .env("EMULATOR_WATCH_PID", std::process::id().to_string())
             .output()
@@ -75,11 +93,7 @@ impl Emulator {
 
     fn stop(&self) {
         if let Some(state) = &self.state {
-            let _ = Command::new("bash")
-                .arg(repo_root().join("scripts/emulator.sh"))
-                .arg("stop")
-                .env("EMULATOR_STATE", state)
-                .output();
+            stop_state(state);
         }
     }
 
@@ -104,6 +118,35 @@ impl Emulator {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// An SQS client on the emulator.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config())
+    }
+
+    /// An EventBridge client on the emulator.
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk_config())
+    }
+
+    /// A Step Functions client on the emulator.
+    pub fn sfn(&self) -> aws_sdk_sfn::Client {
+        aws_sdk_sfn::Client::new(&self.sdk_config())
+    }
+
+    /// An API Gateway (REST APIs) client on the emulator.
+    pub fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config())
+    }
+
+    /// The URL LocalStack serves a deployed REST API stage's `path` at.
+    pub fn execute_api_url(&self, api_id: &str, stage: &str, path: &str) -> String {
+        format!(
+            "{}/_aws/execute-api/{api_id}/{stage}/{}",
+            self.endpoint.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
     /// The environment a process needs to reach the emulator with the AWS SDK.
     pub fn env(&self) -> Vec<(String, String)> {
         [
@@ -119,6 +162,22 @@ impl Emulator {
     }
 }
 
+impl Drop for Emulator {
+    /// Only instances from [`Emulator::dedicated`] are ever dropped (the shared one lives in a static).
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Stops the instance of a state file; safe to repeat.
+fn stop_state(state: &std::path::Path) {
+    let _ = Command::new("bash")
+        .arg(repo_root().join("scripts/emulator.sh"))
+        .arg("stop")
+        .env("EMULATOR_STATE", state)
+        .output();
+}
+
 extern "C" fn stop_shared() {
     if let Some(Ok(emulator)) = SHARED.get() {
         emulator.stop();
@@ -126,7 +185,7 @@ extern "C" fn stop_shared() {
 }
 
 /// Reads `export NAME=VALUE` lines (values optionally single-quoted, as the script prints them).
-fn parse_exports(text: &str) -> HashMap<String, String> {
+pub(crate) fn parse_exports(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|line| line.trim().strip_prefix("export "))
         .filter_map(|assignment| assignment.split_once('='))

@@ -4,7 +4,13 @@
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
 pub mod emulator;
+pub mod fault_proxy;
+pub mod http;
 pub mod images;
+pub mod lambda;
+pub mod module;
+pub mod templates;
+pub mod vtl;
 
 use std::path::{Path, PathBuf};
 
@@ -25,4 +31,33 @@ pub fn unique_name(prefix: &str) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Runs `cleanup` when the process exits normally (the test harness exits through `exit`, which runs
+/// `atexit` hooks): for servers and folders held in statics, which are never dropped.
+pub fn at_exit(cleanup: impl FnOnce() + Send + 'static) {
+    use std::sync::{Mutex, Once};
+    type Cleanup = Box<dyn FnOnce() + Send>;
+    static CLEANUPS: Mutex<Vec<Cleanup>> = Mutex::new(Vec::new());
+    static REGISTER: Once = Once::new();
+
+    extern "C" fn run_cleanups() {
+        let cleanups = match CLEANUPS.lock() {
+            Ok(mut list) => std::mem::take(&mut *list),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        // Last registered, first run: like destructors.
+        for cleanup in cleanups.into_iter().rev() {
+            cleanup();
+        }
+    }
+
+    REGISTER.call_once(|| {
+        // SAFETY: registering a plain extern "C" function with no captured state.
+        unsafe { libc::atexit(run_cleanups) };
+    });
+    match CLEANUPS.lock() {
+        Ok(mut list) => list.push(Box::new(cleanup)),
+        Err(poisoned) => poisoned.into_inner().push(Box::new(cleanup)),
+    }
 }

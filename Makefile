@@ -1,0 +1,52 @@
+# imgresize: the two commands a newcomer needs are `make demo` and `make test`.
+# Every target installs what it needs through scripts/setup.sh (pinned, idempotent).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+.PHONY: help setup build demo test lint unit e2e iac bench bench-quick fuzz clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## Install every pinned tool the project uses (second run: seconds)
+	bash scripts/setup.sh all
+
+build: ## Build both Lambda zips (arm64, x86_64) with cargo-lambda
+	bash scripts/build.sh
+
+demo: ## Resize the sample photos end to end on a local AWS emulator (no account needed)
+	bash scripts/demo.sh
+
+test: ## Everything a contributor keeps green: fmt, clippy, build, all test suites, IaC checks, bench smoke
+	bash scripts/test.sh
+
+lint: ## cargo fmt --check and clippy -D warnings
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: ## Rust unit, corpus and S3-handler tests
+	cargo test --workspace
+
+e2e: ## The module's templates on the emulator with the real binary
+	bash scripts/build.sh x86_64
+	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test 'e2e*'
+
+iac: ## Offline checks of the Terraform module
+	bash tests/iac/setup.sh
+	bash tests/iac/run.sh
+
+bench: ## Benchmark against Pillow, Pillow-SIMD, pyvips, sharp and the libjpeg-turbo floor (ARGS=--quick)
+	bash scripts/build.sh x86_64
+	bash bench/bench.sh $(ARGS)
+
+bench-quick: ## One image, few runs: checks the benchmark runs
+	$(MAKE) bench ARGS=--quick
+
+fuzz: ## Run every fuzz target (SECONDS=600 each)
+	bash scripts/fuzz.sh $(SECONDS)
+
+clean: ## Remove build outputs and local state (keeps the installed tools)
+	cargo clean
+	rm -rf demo-out .localstack bench/out

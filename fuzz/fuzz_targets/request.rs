@@ -1,0 +1,96 @@
+//! Arbitrary bytes → JSON → the whole handler (parse → bucket check → fetch → engine → store) with a
+//! store that has a small JPEG under every key. Every event must be answered: `ok: true` with exactly
+//! one object written where the answer says, or `ok: false` with a stable code and nothing written.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use image::{DynamicImage, Rgb, RgbImage};
+use imgresize::config::Config;
+use imgresize::engine::{encode, OutputFormat};
+use imgresize::handler::Handler;
+use imgresize::request;
+use imgresize_fuzz::AnyKeyStore;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    handler: Handler<AnyKeyStore>,
+    store: AnyKeyStore,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let config = Config::from_lookup(|name| match name {
+            "DEST_BUCKET" => Some("resized".to_string()),
+            "ALLOWED_SOURCE_BUCKETS" => Some("originals,resized".to_string()),
+            _ => None,
+        })
+        .expect("config");
+        let picture = RgbImage::from_fn(24, 16, |x, y| Rgb([(x * 10) as u8, (y * 15) as u8, 99]));
+        let jpeg = encode::encode(
+            &DynamicImage::ImageRgb8(picture),
+            OutputFormat::Jpeg,
+            80,
+            None,
+        )
+        .expect("a test JPEG");
+        let store = AnyKeyStore::new(jpeg);
+        Fixture {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime"),
+            handler: Handler::new(config, store.clone()),
+            store,
+        }
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(event) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let fixture = fixture();
+    let config = fixture.handler.config();
+    let parsed = request::parse(&event, config);
+    if let Err(error) = &parsed {
+        assert_eq!(error.code(), "INVALID_REQUEST", "{error}");
+    }
+    if let Ok(request) = &parsed {
+        assert!(!request.bucket.is_empty() && !request.key.is_empty());
+        assert!((1..=10_000).contains(&request.size));
+        assert!((1..=100).contains(&request.quality));
+    }
+
+    let answer = fixture
+        .runtime
+        .block_on(fixture.handler.handle(&event))
+        .unwrap_or_else(|e| panic!("a store that never fails made the handler fail: {e}"));
+    let written = fixture.store.take_written();
+    match answer["ok"].as_bool() {
+        Some(true) => {
+            assert!(parsed.is_ok(), "a rejected request was resized: {answer}");
+            assert_eq!(answer["statusCode"], 200);
+            assert_eq!(written.len(), 1, "{answer}");
+            let (bucket, key, bytes) = &written[0];
+            assert_eq!(answer["destBucket"], bucket.as_str());
+            assert_eq!(answer["destKey"], key.as_str());
+            assert_eq!(answer["bytes"].as_u64(), Some(*bytes as u64));
+            assert!(key.starts_with(config.dest_prefix.as_str()) && key.len() <= 1024);
+        }
+        Some(false) => {
+            assert!(written.is_empty(), "a rejection wrote {written:?}");
+            let code = answer["error"]["code"].as_str().unwrap_or_default();
+            assert!(
+                matches!(code, "INVALID_REQUEST" | "BUCKET_NOT_ALLOWED"),
+                "{answer}"
+            );
+            assert!(answer["statusCode"]
+                .as_u64()
+                .is_some_and(|s| (400..500).contains(&s)));
+        }
+        None => panic!("an answer without ok: {answer}"),
+    }
+});

@@ -1,0 +1,474 @@
+//! The Terraform module's own contract files (`terraform/templates/`), rendered the way the module renders
+//! them, with the values the module computes.
+//!
+//! Terraform fills these files with `templatefile()`; they use plain `${name}` placeholders only (see
+//! `terraform/templates/README.md`), so replacing each `${name}` with its value is exactly what
+//! `templatefile()` produces. Anything else that Terraform's template language would interpret (`%{`
+//! directives, `$${` escapes, `${ expression }`) is refused rather than guessed at, as is a placeholder
+//! without a value or a value without a placeholder.
+//!
+//! The values mirror the `.tf` files: which variable feeds which placeholder, and how it is formatted
+//! (`format("%.2f", ...)`, `jsonencode(...)`). Variable defaults are read from `terraform/variables.tf`, so a
+//! changed default is what the suites deploy.
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::repo_root;
+
+/// `terraform/templates/`.
+pub fn templates_dir() -> PathBuf {
+    repo_root().join("terraform").join("templates")
+}
+
+/// The text of one template file, as Terraform's `file()` reads it.
+pub fn load(name: &str) -> Result<String, String> {
+    let path = templates_dir().join(name);
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Renders a template file with `templatefile()` semantics for these files.
+pub fn render(name: &str, values: &[(&str, String)]) -> Result<String, String> {
+    render_text(&load(name)?, values).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Renders a template that must be JSON, and parses it.
+pub fn render_json(name: &str, values: &[(&str, String)]) -> Result<Value, String> {
+    let text = render(name, values)?;
+    serde_json::from_str(&text).map_err(|e| format!("{name} rendered to invalid JSON ({e}):\n{text}"))
+}
+
+/// Replaces every `${name}` in `text`; fails on a placeholder without a value, a value the text does not
+/// use, and any template syntax beyond plain placeholders.
+pub fn render_text(text: &str, values: &[(&str, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut used = vec![false; values.len()];
+    let mut rest = text;
+    while let Some(at) = rest.find(['$', '%']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if tail.starts_with("$${") || tail.starts_with("%%{") {
+            return Err("escaped template sequence ($${ or %%{): not used by the module's templates".into());
+        }
+        if tail.starts_with("%{") {
+            return Err("template directive %{...}: not used by the module's templates".into());
+        }
+        if let Some(inner) = tail.strip_prefix("${") {
+            let end = inner
+                .find('}')
+                .ok_or("an unterminated ${ in the template")?;
+            let name = &inner[..end];
+            if !is_identifier(name) {
+                return Err(format!(
+                    "${{{name}}} is not a plain ${{name}} placeholder"
+                ));
+            }
+            let index = values
+                .iter()
+                .position(|(n, _)| *n == name)
+                .ok_or_else(|| format!("no value for placeholder ${{{name}}}"))?;
+            used[index] = true;
+            out.push_str(&values[index].1);
+            rest = &inner[end + 1..];
+        } else {
+            // A `$` or `%` that starts nothing (e.g. VTL's `$util`): literal text for Terraform too.
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    let unused: Vec<&str> = values
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|((name, _), _)| *name)
+        .collect();
+    if !unused.is_empty() {
+        return Err(format!(
+            "value(s) for placeholder(s) the template lacks: {}",
+            unused.join(", ")
+        ));
+    }
+    Ok(out)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The `default` of a variable in `terraform/variables.tf`, as JSON (the defaults the suites need are
+/// literals HCL and JSON write alike: numbers, strings, `null`, `[]`, lists of strings).
+pub fn variable_default(name: &str) -> Result<Value, String> {
+    let path = repo_root().join("terraform").join("variables.tf");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header = format!("variable \"{name}\"");
+    let mut lines = text.lines();
+    lines
+        .by_ref()
+        .find(|line| line.trim_start().starts_with(&header))
+        .ok_or_else(|| format!("variables.tf declares no variable {name:?}"))?;
+    let mut depth = 1i32;
+    for line in lines {
+        if depth == 1 {
+            if let Some(value) = line
+                .trim()
+                .strip_prefix("default")
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+            {
+                let value = value.trim();
+                return serde_json::from_str(value).map_err(|e| {
+                    format!("variable {name:?}: default {value:?} is not a plain literal ({e})")
+                });
+            }
+        }
+        depth += brace_balance(line);
+        if depth <= 0 {
+            break;
+        }
+    }
+    Err(format!("variable {name:?} has no default"))
+}
+
+/// `{` minus `}` outside string literals and comments on one line of HCL.
+fn brace_balance(line: &str) -> i32 {
+    let (mut balance, mut in_string, mut escaped) = (0, false, false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '#' => break,
+            '/' if chars.peek() == Some(&'/') => break,
+            '{' => balance += 1,
+            '}' => balance -= 1,
+            _ => {}
+        }
+    }
+    balance
+}
+
+/// A variable default that must be a number, as Terraform prints it in a template (`2`, `1000`, `2.5`).
+pub fn number_default(name: &str) -> Result<String, String> {
+    let value = variable_default(name)?;
+    tf_number(&value).ok_or_else(|| format!("variable {name:?}: default {value} is not a number"))
+}
+
+fn number_value(name: &str) -> Result<f64, String> {
+    variable_default(name)?
+        .as_f64()
+        .ok_or_else(|| format!("variable {name:?}: default is not a number"))
+}
+
+fn string_default(name: &str) -> Result<String, String> {
+    match variable_default(name)? {
+        Value::String(s) => Ok(s),
+        other => Err(format!("variable {name:?}: default {other} is not a string")),
+    }
+}
+
+/// A number as Terraform's string conversion writes it: whole numbers without a decimal point.
+pub fn tf_number(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        Value::Number(n) => {
+            let f = n.as_f64()?;
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                Some(format!("{f:.0}"))
+            } else {
+                Some(f.to_string())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The Retry settings of the state machine (stepfunctions.tf), from the variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retry {
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: f64,
+}
+
+impl Retry {
+    /// The module's defaults (`var.retry_*` in variables.tf).
+    pub fn defaults() -> Result<Retry, String> {
+        let max_attempts = number_value("retry_max_attempts")?;
+        Ok(Retry {
+            interval_seconds: number_value("retry_interval_seconds")?,
+            max_attempts: if max_attempts >= 0.0 && max_attempts.fract() == 0.0 {
+                max_attempts as u32
+            } else {
+                return Err(format!("retry_max_attempts default {max_attempts} is not a count"));
+            },
+            backoff_rate: number_value("retry_backoff_rate")?,
+            max_delay_seconds: number_value("retry_max_delay_seconds")?,
+        })
+    }
+
+    /// The longest wait Step Functions may make before retry `n` (0-based): the interval grown by the
+    /// backoff rate, capped by MaxDelaySeconds (full jitter only shortens it).
+    pub fn max_wait_before(&self, n: u32) -> f64 {
+        let exponent = i32::try_from(n).unwrap_or(i32::MAX);
+        (self.interval_seconds * self.backoff_rate.powi(exponent)).min(self.max_delay_seconds)
+    }
+}
+
+/// `state_machine.asl.json` with the values `aws_sfn_state_machine.this` passes (stepfunctions.tf).
+pub fn state_machine_definition(
+    partition: &str,
+    function_arn: &str,
+    originals_bucket: &str,
+    retry: &Retry,
+) -> Result<String, String> {
+    let number = |v: f64| tf_number(&json!(v)).ok_or_else(|| format!("{v} is not a number"));
+    let text = render(
+        "state_machine.asl.json",
+        &[
+            ("partition", partition.to_string()),
+            ("function_arn", function_arn.to_string()),
+            ("bucket", originals_bucket.to_string()),
+            ("retry_interval_seconds", number(retry.interval_seconds)?),
+            ("retry_max_attempts", retry.max_attempts.to_string()),
+            // format("%.2f", var.retry_backoff_rate)
+            ("retry_backoff_rate", format!("{:.2}", retry.backoff_rate)),
+            ("retry_max_delay_seconds", number(retry.max_delay_seconds)?),
+        ],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("state_machine.asl.json rendered to invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+/// `local.key_filter` (main.tf): the EventBridge matchers on the object key for `var.source_prefix` and
+/// `var.source_suffixes`, as `jsonencode` writes them (compact; the validations on both variables rule out
+/// the characters `jsonencode` would escape differently from serde_json: `<`, `>`, `&`).
+pub fn key_filter(prefix: &str, suffixes: &[String]) -> String {
+    let filter = match (prefix.is_empty(), suffixes.is_empty()) {
+        (true, true) => json!([{ "exists": true }]),
+        (false, true) => json!([{ "prefix": prefix }]),
+        (true, false) => Value::Array(suffixes.iter().map(|s| json!({ "suffix": s })).collect()),
+        (false, false) => Value::Array(
+            suffixes
+                .iter()
+                .map(|s| json!({ "wildcard": format!("{prefix}*{s}") }))
+                .collect(),
+        ),
+    };
+    filter.to_string()
+}
+
+/// The key filter for the module's default `source_prefix` and `source_suffixes`.
+pub fn default_key_filter() -> Result<String, String> {
+    let prefix = string_default("source_prefix")?;
+    let suffixes: Vec<String> = match variable_default("source_suffixes")? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(format!("source_suffixes default holds {other}")),
+            })
+            .collect::<Result<_, _>>()?,
+        other => return Err(format!("source_suffixes default {other} is not a list")),
+    };
+    Ok(key_filter(&prefix, &suffixes))
+}
+
+/// `event_pattern.json` as `aws_cloudwatch_event_rule.object_created` renders it (eventbridge.tf).
+pub fn event_pattern(originals_bucket: &str, key_filter: &str) -> Result<String, String> {
+    let text = render(
+        "event_pattern.json",
+        &[
+            ("bucket", originals_bucket.to_string()),
+            ("key_filter", key_filter.to_string()),
+        ],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("event_pattern.json rendered to invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+/// `input_paths.json`, read with `jsondecode(file(...))`: the transformer's paths map.
+pub fn input_paths() -> Result<Vec<(String, String)>, String> {
+    let value: Value = serde_json::from_str(&load("input_paths.json")?)
+        .map_err(|e| format!("input_paths.json is not JSON: {e}"))?;
+    let map = value
+        .as_object()
+        .ok_or("input_paths.json is not a JSON object")?;
+    map.iter()
+        .map(|(k, v)| {
+            v.as_str()
+                .map(|path| (k.clone(), path.to_string()))
+                .ok_or_else(|| format!("input_paths.json: {k} is not a string"))
+        })
+        .collect()
+}
+
+/// `input_template.json` with `size = var.default_size` (eventbridge.tf). Not JSON until EventBridge fills
+/// its own `<name>` placeholders.
+pub fn input_template(default_size: &str) -> Result<String, String> {
+    render("input_template.json", &[("size", default_size.to_string())])
+}
+
+/// `start_execution.vtl` with the state machine's ARN (apigateway.tf, integration `resize_post`).
+pub fn start_execution_template(state_machine_arn: &str) -> Result<String, String> {
+    render(
+        "start_execution.vtl",
+        &[("state_machine_arn", state_machine_arn.to_string())],
+    )
+}
+
+/// `local.execution_arn_prefix` (main.tf): the state machine ARN with `:stateMachine:` → `:execution:`, plus `:`.
+pub fn execution_arn_prefix(state_machine_arn: &str) -> String {
+    format!(
+        "{}:",
+        state_machine_arn.replace(":stateMachine:", ":execution:")
+    )
+}
+
+/// `describe_execution.vtl` (apigateway.tf, integration `execution_get`).
+pub fn describe_execution_template(state_machine_arn: &str) -> Result<String, String> {
+    render(
+        "describe_execution.vtl",
+        &[(
+            "execution_arn_prefix",
+            execution_arn_prefix(state_machine_arn),
+        )],
+    )
+}
+
+/// `request_model.json` with the originals bucket (apigateway.tf, `aws_api_gateway_model.resize_request`).
+pub fn request_model(originals_bucket: &str) -> Result<String, String> {
+    let text = render(
+        "request_model.json",
+        &[("bucket", originals_bucket.to_string())],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("request_model.json rendered to invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+/// `local.lambda_environment` (main.tf) for the variables' defaults: the function's environment.
+pub fn lambda_environment(
+    resized_bucket: &str,
+    originals_bucket: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mut env = vec![
+        ("DEST_BUCKET".to_string(), resized_bucket.to_string()),
+        (
+            "ALLOWED_SOURCE_BUCKETS".to_string(),
+            originals_bucket.to_string(),
+        ),
+        ("DEST_PREFIX".to_string(), string_default("dest_prefix")?),
+        (
+            "DEST_KEY_PATTERN".to_string(),
+            string_default("dest_key_pattern")?,
+        ),
+        ("DEFAULT_SIZE".to_string(), number_default("default_size")?),
+        ("QUALITY".to_string(), number_default("quality")?),
+        (
+            "MAX_INPUT_BYTES".to_string(),
+            number_default("max_input_bytes")?,
+        ),
+        ("MAX_PIXELS".to_string(), number_default("max_pixels")?),
+        ("RUST_LOG".to_string(), string_default("log_level")?),
+    ];
+    match variable_default("cache_control")? {
+        Value::Null => {}
+        Value::String(value) => env.push(("CACHE_CONTROL".to_string(), value)),
+        other => return Err(format!("cache_control default {other} is not a string")),
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_vtl_is_left_alone() {
+        let text = r#"{"a": "${x}", "b": ${y}, "c": "$util.escapeJavaScript($input.body)", "d": "50%"}"#;
+        let out = render_text(text, &values(&[("x", "one"), ("y", "2")])).expect("rendered");
+        assert_eq!(
+            out,
+            r#"{"a": "one", "b": 2, "c": "$util.escapeJavaScript($input.body)", "d": "50%"}"#
+        );
+    }
+
+    #[test]
+    fn anything_not_rendered_exactly_is_an_error() {
+        assert!(render_text("${x}", &[]).is_err(), "missing value");
+        assert!(render_text("x", &values(&[("x", "1")])).is_err(), "unused value");
+        assert!(render_text("${ x }", &values(&[("x", "1")])).is_err());
+        assert!(render_text("${x", &values(&[("x", "1")])).is_err());
+        assert!(render_text("$${x}", &values(&[("x", "1")])).is_err());
+        assert!(render_text("%{ if x }y%{ endif }", &values(&[("x", "1")])).is_err());
+        assert!(render_text("${var.x}", &values(&[("x", "1")])).is_err());
+    }
+
+    #[test]
+    fn key_filters_match_the_modules_local() {
+        assert_eq!(key_filter("", &[]), r#"[{"exists":true}]"#);
+        assert_eq!(key_filter("uploads/", &[]), r#"[{"prefix":"uploads/"}]"#);
+        let suffixes = [".jpg".to_string(), ".png".to_string()];
+        assert_eq!(
+            key_filter("", &suffixes),
+            r#"[{"suffix":".jpg"},{"suffix":".png"}]"#
+        );
+        assert_eq!(
+            key_filter("up/", &suffixes),
+            r#"[{"wildcard":"up/*.jpg"},{"wildcard":"up/*.png"}]"#
+        );
+    }
+
+    #[test]
+    fn numbers_print_like_terraform() {
+        assert_eq!(tf_number(&json!(2)).as_deref(), Some("2"));
+        assert_eq!(tf_number(&json!(2.0)).as_deref(), Some("2"));
+        assert_eq!(tf_number(&json!(2.5)).as_deref(), Some("2.5"));
+        assert_eq!(tf_number(&json!("2")), None);
+    }
+
+    #[test]
+    fn every_template_renders_with_the_modules_values() {
+        let retry = Retry::defaults().expect("retry defaults");
+        assert!(retry.max_attempts >= 1, "{retry:?}");
+        let asl = state_machine_definition(
+            "aws",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "originals",
+            &retry,
+        )
+        .expect("asl");
+        assert!(asl.contains("\"BackoffRate\": "), "{asl}");
+        event_pattern("originals", &default_key_filter().expect("key filter")).expect("pattern");
+        input_template(&number_default("default_size").expect("size")).expect("input template");
+        assert!(!input_paths().expect("paths").is_empty());
+        let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:imgresize";
+        start_execution_template(arn).expect("start");
+        let describe = describe_execution_template(arn).expect("describe");
+        assert!(describe.contains("arn:aws:states:us-east-1:123456789012:execution:imgresize:"));
+        request_model("originals").expect("model");
+        let env = lambda_environment("resized", "originals").expect("env");
+        assert!(env.iter().any(|(k, v)| k == "DEST_BUCKET" && v == "resized"));
+    }
+}
