@@ -92,20 +92,39 @@ mod tests {
 
     #[test]
     fn success_has_the_contract_fields() {
+        let resized = Resized {
+            bytes: vec![0; 99],
+            width: 10,
+            height: 5,
+            format: OutputFormat::Jpeg,
+            source: SourceInfo {
+                format: InputFormat::Png,
+                width: 20,
+                height: 10,
+            },
+        };
+        let source = SourceSummary {
+            bucket: "in".into(),
+            key: "b.png".into(),
+            width: 20,
+            height: 10,
+            format: InputFormat::Png,
+            bytes: 1234,
+        };
         let success = Success::new(
             "out".into(),
             "output/b_resized.jpg".into(),
-            10,
-            5,
-            99,
-            "jpeg",
+            &resized,
+            source,
         );
         assert_eq!(
             to_json(&success),
             json!({"ok": true, "statusCode": 200, "destBucket": "out",
                    "destKey": "output/b_resized.jpg",
                    "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
-                   "width": 10, "height": 5, "bytes": 99, "format": "jpeg"})
+                   "width": 10, "height": 5, "bytes": 99, "format": "jpeg",
+                   "source": {"bucket": "in", "key": "b.png", "width": 20, "height": 10,
+                              "format": "png", "bytes": 1234}})
         );
     }
 

@@ -3,6 +3,7 @@
 //! Started once, on first use, by `scripts/emulator.sh` (the script `make demo` uses too), unless
 //! `AWS_ENDPOINT_URL` already points at one (then `make` owns it). Stopped at process exit by an
 //! `atexit` hook; the script's watchdog also stops it if this process is killed.
+//! [`Emulator::dedicated`] starts a separate instance with extra LocalStack settings (e.g. `SFN_MOCK_CONFIG`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -67,7 +68,11 @@ impl Emulator {
         let output = Command::new("bash")
             .arg(repo_root().join("scripts/emulator.sh"))
             .arg("start")
-            .args(settings.iter().map(|(name, value)| format!("{name}={value}")))
+            .args(
+                settings
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}")),
+            )
             .env("EMULATOR_STATE", &state)
             .env("EMULATOR_WATCH_PID", std::process::id().to_string())
             .output()

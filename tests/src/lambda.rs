@@ -21,6 +21,24 @@ pub fn binary() -> PathBuf {
         })
 }
 
+/// [`binary`] if it is built; otherwise `None` after printing why the caller skips, or a panic when
+/// `IMGRESIZE_REQUIRE_BUILD=1` (as `make e2e` and `make test` set: there a missing build is a failure).
+pub fn binary_or_skip() -> Option<PathBuf> {
+    let binary = binary();
+    if binary.is_file() {
+        return Some(binary);
+    }
+    let message = format!(
+        "{} is missing: build it with `bash scripts/build.sh x86_64`",
+        binary.display()
+    );
+    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
+        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
 /// What an invocation returned.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -28,7 +46,10 @@ pub enum Outcome {
     Answer(Value),
     /// A function error: its `errorType` and the error document as the emulator returned it (AWS puts the
     /// same document in a Step Functions task failure's `Cause`).
-    FunctionError { error_type: String, document: String },
+    FunctionError {
+        error_type: String,
+        document: String,
+    },
 }
 
 pub struct LambdaFunction {
@@ -102,7 +123,10 @@ impl LambdaFunction {
             // cargo-lambda's emulator answers a function error with HTTP 500 and the error document.
             500 => {
                 let document: Value = serde_json::from_str(&response.body).map_err(|e| {
-                    format!("HTTP 500 without an error document ({e}): {}", response.body)
+                    format!(
+                        "HTTP 500 without an error document ({e}): {}",
+                        response.body
+                    )
                 })?;
                 let error_type = document
                     .get("errorType")

@@ -91,7 +91,10 @@ pub async fn object_created_rule_with_probe(
         .await
         .map_err(describe("GetQueueAttributes"))?
         .attributes
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
         .ok_or("no QueueArn")?;
 
     // input_transformer { input_paths = jsondecode(file(input_paths.json)),

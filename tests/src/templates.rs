@@ -36,7 +36,8 @@ pub fn render(name: &str, values: &[(&str, String)]) -> Result<String, String> {
 /// Renders a template that must be JSON, and parses it.
 pub fn render_json(name: &str, values: &[(&str, String)]) -> Result<Value, String> {
     let text = render(name, values)?;
-    serde_json::from_str(&text).map_err(|e| format!("{name} rendered to invalid JSON ({e}):\n{text}"))
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{name} rendered to invalid JSON ({e}):\n{text}"))
 }
 
 /// Replaces every `${name}` in `text`; fails on a placeholder without a value, a value the text does not
@@ -49,7 +50,9 @@ pub fn render_text(text: &str, values: &[(&str, String)]) -> Result<String, Stri
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
         if tail.starts_with("$${") || tail.starts_with("%%{") {
-            return Err("escaped template sequence ($${ or %%{): not used by the module's templates".into());
+            return Err(
+                "escaped template sequence ($${ or %%{): not used by the module's templates".into(),
+            );
         }
         if tail.starts_with("%{") {
             return Err("template directive %{...}: not used by the module's templates".into());
@@ -60,9 +63,7 @@ pub fn render_text(text: &str, values: &[(&str, String)]) -> Result<String, Stri
                 .ok_or("an unterminated ${ in the template")?;
             let name = &inner[..end];
             if !is_identifier(name) {
-                return Err(format!(
-                    "${{{name}}} is not a plain ${{name}} placeholder"
-                ));
+                return Err(format!("${{{name}}} is not a plain ${{name}} placeholder"));
             }
             let index = values
                 .iter()
@@ -176,7 +177,9 @@ fn number_value(name: &str) -> Result<f64, String> {
 fn string_default(name: &str) -> Result<String, String> {
     match variable_default(name)? {
         Value::String(s) => Ok(s),
-        other => Err(format!("variable {name:?}: default {other} is not a string")),
+        other => Err(format!(
+            "variable {name:?}: default {other} is not a string"
+        )),
     }
 }
 
@@ -214,7 +217,9 @@ impl Retry {
             max_attempts: if max_attempts >= 0.0 && max_attempts.fract() == 0.0 {
                 max_attempts as u32
             } else {
-                return Err(format!("retry_max_attempts default {max_attempts} is not a count"));
+                return Err(format!(
+                    "retry_max_attempts default {max_attempts} is not a count"
+                ));
             },
             backoff_rate: number_value("retry_backoff_rate")?,
             max_delay_seconds: number_value("retry_max_delay_seconds")?,
@@ -406,7 +411,8 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_and_vtl_is_left_alone() {
-        let text = r#"{"a": "${x}", "b": ${y}, "c": "$util.escapeJavaScript($input.body)", "d": "50%"}"#;
+        let text =
+            r#"{"a": "${x}", "b": ${y}, "c": "$util.escapeJavaScript($input.body)", "d": "50%"}"#;
         let out = render_text(text, &values(&[("x", "one"), ("y", "2")])).expect("rendered");
         assert_eq!(
             out,
@@ -417,7 +423,10 @@ mod tests {
     #[test]
     fn anything_not_rendered_exactly_is_an_error() {
         assert!(render_text("${x}", &[]).is_err(), "missing value");
-        assert!(render_text("x", &values(&[("x", "1")])).is_err(), "unused value");
+        assert!(
+            render_text("x", &values(&[("x", "1")])).is_err(),
+            "unused value"
+        );
         assert!(render_text("${ x }", &values(&[("x", "1")])).is_err());
         assert!(render_text("${x", &values(&[("x", "1")])).is_err());
         assert!(render_text("$${x}", &values(&[("x", "1")])).is_err());
@@ -469,6 +478,8 @@ mod tests {
         assert!(describe.contains("arn:aws:states:us-east-1:123456789012:execution:imgresize:"));
         request_model("originals").expect("model");
         let env = lambda_environment("resized", "originals").expect("env");
-        assert!(env.iter().any(|(k, v)| k == "DEST_BUCKET" && v == "resized"));
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "DEST_BUCKET" && v == "resized"));
     }
 }

@@ -273,7 +273,11 @@ fn literal_replacement(replacement: &str) -> Result<String, String> {
     let mut chars = replacement.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => out.push(chars.next().ok_or("a trailing backslash in a replacement")?),
+            '\\' => out.push(
+                chars
+                    .next()
+                    .ok_or("a trailing backslash in a replacement")?,
+            ),
             '$' => return Err("group references in a replacement: not supported".into()),
             c => out.push(c),
         }

@@ -19,6 +19,7 @@
 //! The retry settings are the variables' defaults (2 s, ×2.00, 4 retries, ≤ 30 s, full jitter): the
 //! transient case takes up to 30 s (about 15 s on average), inside the 60 s bound on every execution.
 
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -49,22 +50,27 @@ struct Setup {
     transient: Recorded,
 }
 
-fn setup() -> &'static Setup {
-    static SETUP: OnceLock<Result<Setup, String>> = OnceLock::new();
+/// The shared deployment, or `None` when the function binary is not built (the tests then skip).
+fn setup() -> Option<&'static Setup> {
+    static SETUP: OnceLock<Result<Option<Setup>, String>> = OnceLock::new();
     let result = SETUP.get_or_init(|| {
+        let Some(binary) = lambda::binary_or_skip() else {
+            return Ok(None);
+        };
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("runtime: {e}"))?
-            .block_on(deploy())
+            .block_on(deploy(&binary))
+            .map(Some)
     });
     match result {
-        Ok(setup) => setup,
+        Ok(setup) => setup.as_ref(),
         Err(message) => panic!("setup failed: {message}"),
     }
 }
 
-async fn deploy() -> Result<Setup, String> {
+async fn deploy(binary: &Path) -> Result<Setup, String> {
     // The mock file lives in a temporary folder, removed at exit; LocalStack reads it at each mocked
     // execution (it reloads it when its mtime changes), so it can be written after start-up.
     let folder = tempfile::Builder::new()
@@ -112,7 +118,7 @@ async fn deploy() -> Result<Setup, String> {
 
     let environment = templates::lambda_environment(&resized, &originals)?;
     let (success, rejection) = {
-        let function = LambdaFunction::start(&lambda::binary(), &emulator.env(), &environment)?;
+        let function = LambdaFunction::start(binary, &emulator.env(), &environment)?;
         let success = function.invoke(&success_payload.to_string()).await?;
         let rejection = function.invoke(&rejection_payload.to_string()).await?;
         (success, rejection)
@@ -136,11 +142,12 @@ async fn deploy() -> Result<Setup, String> {
             .collect();
         let mut environment = environment.clone();
         environment.push(("S3_MAX_ATTEMPTS".into(), "1".into()));
-        let function = LambdaFunction::start(&lambda::binary(), &unreachable, &environment)?;
+        let function = LambdaFunction::start(binary, &unreachable, &environment)?;
         function.invoke(&transient_payload.to_string()).await?
     };
     eprintln!("real answers:\n  success: {success:?}\n  rejection: {rejection:?}\n  transient: {transient:?}");
-    let (Outcome::Answer(success_answer), Outcome::Answer(rejection_answer)) = (&success, &rejection)
+    let (Outcome::Answer(success_answer), Outcome::Answer(rejection_answer)) =
+        (&success, &rejection)
     else {
         return Err(format!("expected answers, got {success:?} / {rejection:?}"));
     };
@@ -178,8 +185,11 @@ async fn deploy() -> Result<Setup, String> {
         }
     });
     let staging = folder.join("sfn-mock.json.new");
-    std::fs::write(&staging, serde_json::to_vec_pretty(&mock).map_err(|e| e.to_string())?)
-        .map_err(|e| format!("writing the mock file: {e}"))?;
+    std::fs::write(
+        &staging,
+        serde_json::to_vec_pretty(&mock).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("writing the mock file: {e}"))?;
     std::fs::rename(&staging, &mock_file).map_err(|e| format!("placing the mock file: {e}"))?;
     eprintln!("mock configuration:\n{mock:#}");
 
@@ -303,13 +313,18 @@ fn invocations(setup: &Setup, history: &[HistoryEvent]) -> Vec<Value> {
 fn entered_states(history: &[HistoryEvent]) -> Vec<String> {
     history
         .iter()
-        .filter_map(|e| e.state_entered_event_details().map(|d| d.name().to_string()))
+        .filter_map(|e| {
+            e.state_entered_event_details()
+                .map(|d| d.name().to_string())
+        })
         .collect()
 }
 
 #[test]
 fn the_functions_success_answer_ends_succeeded() {
-    let setup = setup();
+    let Some(setup) = setup() else {
+        return;
+    };
     let Outcome::Answer(answer) = &setup.success.outcome else {
         unreachable!("checked in setup")
     };
@@ -333,7 +348,9 @@ fn the_functions_success_answer_ends_succeeded() {
 
 #[test]
 fn the_functions_rejection_answer_ends_failed_with_its_error_code_as_cause() {
-    let setup = setup();
+    let Some(setup) = setup() else {
+        return;
+    };
     let Outcome::Answer(answer) = &setup.rejection.outcome else {
         unreachable!("checked in setup")
     };
@@ -349,7 +366,11 @@ fn the_functions_rejection_answer_ends_failed_with_its_error_code_as_cause() {
         run.error.as_deref(),
         definition["States"]["Rejected"]["Error"].as_str()
     );
-    assert_eq!(answer["error"]["code"], json!("BUCKET_NOT_ALLOWED"), "{answer}");
+    assert_eq!(
+        answer["error"]["code"],
+        json!("BUCKET_NOT_ALLOWED"),
+        "{answer}"
+    );
     assert_eq!(run.cause.as_deref(), answer["error"]["code"].as_str());
     assert_eq!(
         entered_states(&run.history),
@@ -359,7 +380,9 @@ fn the_functions_rejection_answer_ends_failed_with_its_error_code_as_cause() {
 
 #[test]
 fn a_transient_error_is_retried_as_declared_then_fails_through_the_catch() {
-    let setup = setup();
+    let Some(setup) = setup() else {
+        return;
+    };
     let Outcome::FunctionError {
         error_type,
         document,
@@ -376,7 +399,10 @@ fn a_transient_error_is_retried_as_declared_then_fails_through_the_catch() {
         1 + setup.retry.max_attempts as usize,
         "one attempt plus retry_max_attempts retries"
     );
-    assert!(attempts.iter().all(|p| *p == setup.transient.payload), "{attempts:?}");
+    assert!(
+        attempts.iter().all(|p| *p == setup.transient.payload),
+        "{attempts:?}"
+    );
     assert_eq!(run.status, ExecutionStatus::Failed);
     assert_eq!(run.error.as_deref(), Some(error_type.as_str()));
     assert_eq!(run.cause.as_deref(), Some(document.as_str()));

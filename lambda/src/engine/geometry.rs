@@ -60,5 +60,13 @@ mod tests {
             let exact = f64::from(w.min(h)) * f64::from(tw.max(th)) / f64::from(w.max(h));
             prop_assert!((f64::from(tw.min(th)) - exact).abs() <= 0.5 + 1e-9 || tw.min(th) == 1);
         }
+
+        /// The engine resamples before turning the picture upright: that is only right if fitting
+        /// a turned picture gives the turned size.
+        #[test]
+        fn fitting_does_not_depend_on_orientation(w in 1u32..100_000, h in 1u32..100_000, size in 1u32..=MAX_SIZE) {
+            let (tw, th) = fit(w, h, size);
+            prop_assert_eq!(fit(h, w, size), (th, tw));
+        }
     }
 }

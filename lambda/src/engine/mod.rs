@@ -1,7 +1,7 @@
 //! The image engine: bytes in, resized bytes out. No AWS types: the Lambda and the CLI share it.
 //!
-//! sniff → check the header against the budget → decode (shrinking JPEGs on load) → orient →
-//! resample → encode.
+//! sniff → check the header against the budget → decode (shrinking JPEGs on load) → resample →
+//! orient → encode.
 
 pub mod decode;
 pub mod encode;
@@ -81,13 +81,18 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
     if source.width == 0 {
         (source.width, source.height) = (decoded.source_width, decoded.source_height);
     }
-    let upright = orient::upright(decoded.image, decoded.orientation);
-    let (width, height) = geometry::fit(upright.width(), upright.height(), options.size);
-    let resized = resize::resample(upright, width, height)?;
+    // Resample first, turn upright after: fitting into a square box does not depend on which way
+    // the picture stands (`geometry::fit` is symmetric), and turning the small output is cheaper.
+    let stored = decoded.image;
+    let (stored_width, stored_height) =
+        geometry::fit(stored.width(), stored.height(), options.size);
+    let resized = resize::resample(stored, stored_width, stored_height)?;
+    let upright = orient::upright(resized, decoded.orientation);
+    let (width, height) = (upright.width(), upright.height());
     let format = options
         .format
         .unwrap_or_else(|| source.format.default_output());
-    let bytes = encode::encode(&resized, format, options.quality, decoded.icc.as_deref())?;
+    let bytes = encode::encode(&upright, format, options.quality, decoded.icc.as_deref())?;
     Ok(Resized {
         bytes,
         width,

@@ -20,7 +20,10 @@ mod tests {
         DynamicImage::ImageLuma8(GrayImage::from_fn(3, 2, |x, y| Luma([(y * 3 + x) as u8])))
     }
 
-    fn pixels(image: &DynamicImage) -> (u32, u32, Vec<u8>) {
+    /// Width, height and the pixel values row by row.
+    type Grid = (u32, u32, Vec<u8>);
+
+    fn pixels(image: &DynamicImage) -> Grid {
         let gray = image.to_luma8();
         (gray.width(), gray.height(), gray.into_raw())
     }
@@ -28,7 +31,7 @@ mod tests {
     #[test]
     fn all_eight_orientations() {
         // EXIF value → expected result for the grid 0 1 2 / 3 4 5.
-        let expected: [(u8, (u32, u32, Vec<u8>)); 8] = [
+        let expected: [(u8, Grid); 8] = [
             (1, (3, 2, vec![0, 1, 2, 3, 4, 5])),
             (2, (3, 2, vec![2, 1, 0, 5, 4, 3])),
             (3, (3, 2, vec![5, 4, 3, 2, 1, 0])),
