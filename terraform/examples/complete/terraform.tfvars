@@ -2,7 +2,7 @@
 region       = "us-east-1"
 name         = "imgresize"
 architecture = "arm64"
-memory_size  = 1024
+memory_size  = 1769
 default_size = 1000
 
 cache_control           = "public, max-age=31536000, immutable"

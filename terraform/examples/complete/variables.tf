@@ -34,7 +34,7 @@ variable "architecture" {
 variable "memory_size" {
   description = "Memory of the function in MB."
   type        = number
-  default     = 1024
+  default     = 1769
 
   validation {
     condition     = var.memory_size >= 128 && var.memory_size <= 10240
