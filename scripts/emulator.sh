@@ -225,23 +225,7 @@ cmd_env() {
   print_env "$state"
 }
 
-cmd_stop() {
-  if [[ ${1:-} == --all ]]; then
-    local f
-    for f in "$RUNS"/emulator-*.state; do
-      [[ -e $f ]] && stop_one "$f"
-    done
-    return 0
-  fi
-  [[ $# -eq 0 ]] || usage
-  local state
-  state=$(pick_state)
-  if [[ -z $state || ! -f $state ]]; then
-    log "no emulator running"
-    return 0
-  fi
-  stop_one "$state"
-}
+cmd_stop() { stop_command emulator "emulator" "$@"; }
 
 case ${1:-} in
   start) shift && cmd_start "$@" ;;

@@ -206,23 +206,7 @@ cmd_status() {
   echo "running: port=$S_port function_pid=$S_pgid url=$S_url dir=$S_dir state=$state"
 }
 
-cmd_stop() {
-  if [[ ${1:-} == --all ]]; then
-    local f
-    for f in "$RUNS"/lambda-*.state; do
-      [[ -e $f ]] && stop_one "$f"
-    done
-    return 0
-  fi
-  [[ $# -eq 0 ]] || usage
-  local state
-  state=$(pick_state)
-  if [[ -z $state || ! -f $state ]]; then
-    log "no Lambda emulator running"
-    return 0
-  fi
-  stop_one "$state"
-}
+cmd_stop() { stop_command lambda "Lambda emulator" "$@"; }
 
 case ${1:-} in
   start) shift && cmd_start "$@" ;;

@@ -87,3 +87,24 @@ log_tail() {
   tail -n "${2:-40}" "$1" >&2
   echo "-----" >&2
 }
+
+# `stop [--all]` of a control script: stops the instance pick_state names, or with --all every instance whose
+# state file is $RUNS/$1-*.state; quiet when none runs ($2 names the thing in that message). Uses the caller's
+# RUNS, pick_state, stop_one and usage.
+stop_command() {
+  local kind=$1 what=$2 state f
+  shift 2
+  if [[ ${1:-} == --all ]]; then
+    for f in "$RUNS/$kind"-*.state; do
+      [[ ! -e $f ]] || stop_one "$f"
+    done
+    return 0
+  fi
+  [[ $# -eq 0 ]] || usage
+  state=$(pick_state)
+  if [[ -z $state || ! -f $state ]]; then
+    log "no $what running"
+    return 0
+  fi
+  stop_one "$state"
+}
