@@ -29,7 +29,7 @@ RSS_MB=${FUZZ_RSS_MB:-1024}
 TARGETS=(engine request keys)
 SHARED_CORPUS=${IMGRESIZE_CORPUS:-$REPO_ROOT/../shared/corpus}
 
-declare -A MAX_LEN=([engine]=262144 [request]=8192 [keys]=4096)
+declare -A MAX_LEN=([engine]=131072 [request]=8192 [keys]=4096)
 declare -A TIMEOUT=([engine]=60 [request]=10 [keys]=10)
 
 seconds=600 smoke=0 chosen=()

@@ -175,6 +175,8 @@ fn jpeg(
     markers: &[(Marker, Vec<u8>)],
 ) -> Vec<u8> {
     let mut compress = Compress::new(ColorSpace::JCS_RGB);
+    // mozjpeg's own defaults are progressive: start from libjpeg-turbo's baseline ones.
+    compress.set_fastest_defaults();
     compress.set_size(image.width() as usize, image.height() as usize);
     compress.set_quality(80.0);
     configure(&mut compress);
@@ -189,6 +191,7 @@ fn jpeg(
 fn gray_jpeg(width: u32, height: u32) -> Vec<u8> {
     let pixels: Vec<u8> = (0..width * height).map(|i| (i % 251) as u8).collect();
     let mut compress = Compress::new(ColorSpace::JCS_GRAYSCALE);
+    compress.set_fastest_defaults();
     compress.set_size(width as usize, height as usize);
     let mut started = compress.start_compress(Vec::new()).expect("start");
     started.write_scanlines(&pixels).expect("scanlines");
@@ -200,6 +203,7 @@ fn cmyk_jpeg(width: u32, height: u32) -> Vec<u8> {
         .map(|i| (i * 7 % 256) as u8)
         .collect();
     let mut compress = Compress::new(ColorSpace::JCS_CMYK);
+    compress.set_fastest_defaults();
     compress.set_size(width as usize, height as usize);
     let mut started = compress.start_compress(Vec::new()).expect("start");
     started.write_scanlines(&pixels).expect("scanlines");

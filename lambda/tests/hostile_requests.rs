@@ -22,12 +22,17 @@ const SOURCE: &str = "originals";
 const DEST: &str = "resized";
 const PATTERN: &str = "{stem}_resized.{ext}";
 
+/// (bucket, key) and the object's bytes.
+type Objects = BTreeMap<(String, String), Vec<u8>>;
+/// (bucket, key, body) of each PutObject.
+type Puts = Vec<(String, String, Vec<u8>)>;
+
 /// Objects by (bucket, key), and every call made, shared between clones.
 #[derive(Clone, Default)]
 struct MemoryStore {
-    objects: Arc<Mutex<BTreeMap<(String, String), Vec<u8>>>>,
+    objects: Arc<Mutex<Objects>>,
     gets: Arc<Mutex<Vec<String>>>,
-    puts: Arc<Mutex<Vec<(String, String, Vec<u8>)>>>,
+    puts: Arc<Mutex<Puts>>,
 }
 
 impl MemoryStore {

@@ -37,6 +37,9 @@ pub enum Fault {
     /// Send S3 the request head and half of its body, then drop both connections: an upload cut
     /// short on the wire.
     CutRequest,
+    /// Forward, let S3 answer, then reset the client's connection: the request took effect but the
+    /// client never learns it.
+    DropResponse,
 }
 
 impl Fault {
@@ -384,6 +387,11 @@ async fn serve(client: TcpStream, upstream: String, state: Arc<Mutex<State>>) {
                 let _ = exchange(&mut client, &upstream, &method, &head, &body, Some(cut)).await;
                 false
             }
+            Some(Fault::DropResponse) => {
+                let _ = forward(&upstream, &method, &head, &body).await;
+                let _ = client.get_ref().set_zero_linger();
+                false
+            }
             Some(Fault::CutRequest) => {
                 if let Ok(mut server) = TcpStream::connect(&upstream).await {
                     let mut request = head.with_length(Some(body.len()), &["connection", "expect"]);
@@ -412,6 +420,42 @@ async fn exchange(
     body: &[u8],
     cut: Option<Fault>,
 ) -> io::Result<()> {
+    let (response, data) = forward(upstream, method, head, body).await?;
+    let writer = client.get_mut();
+    let Some(data) = data else {
+        // Keep the announced length of a HEAD answer: it describes the object.
+        writer
+            .write_all(&response.with_length(None, &["connection"]))
+            .await?;
+        return writer.flush().await;
+    };
+    writer
+        .write_all(&response.with_length(Some(data.len()), &["connection"]))
+        .await?;
+    match cut {
+        None => writer.write_all(&data).await?,
+        Some(Fault::StallBody) => {
+            writer.write_all(&data[..data.len() / 2]).await?;
+            writer.flush().await?;
+            tokio::time::sleep(STALL).await;
+        }
+        Some(_) => {
+            writer.write_all(&data[..data.len() / 2]).await?;
+            writer.flush().await?;
+            writer.shutdown().await?;
+        }
+    }
+    writer.flush().await
+}
+
+/// Sends one request to S3 on a fresh connection; returns the final response head and its body
+/// (`None` for answers that have none: HEAD, 204, 304).
+async fn forward(
+    upstream: &str,
+    method: &str,
+    head: &Head,
+    body: &[u8],
+) -> io::Result<(Head, Option<Vec<u8>>)> {
     let mut server = BufReader::new(TcpStream::connect(upstream).await?);
     let mut request = head.with_length(
         (!body.is_empty() || head.content_length()?.is_some()).then_some(body.len()),
@@ -431,31 +475,9 @@ async fn exchange(
             break response;
         }
     };
-    let bodiless = method.eq_ignore_ascii_case("HEAD") || matches!(response.status(), 204 | 304);
-    let writer = client.get_mut();
-    if bodiless {
-        writer
-            .write_all(&response.with_length(None, &["connection"]))
-            .await?;
-        // Keep the announced length of a HEAD answer: it describes the object.
-        return Ok(());
+    if method.eq_ignore_ascii_case("HEAD") || matches!(response.status(), 204 | 304) {
+        return Ok((response, None));
     }
     let data = read_body(&mut server, &response, true).await?;
-    writer
-        .write_all(&response.with_length(Some(data.len()), &["connection"]))
-        .await?;
-    match cut {
-        None => writer.write_all(&data).await?,
-        Some(Fault::StallBody) => {
-            writer.write_all(&data[..data.len() / 2]).await?;
-            writer.flush().await?;
-            tokio::time::sleep(STALL).await;
-        }
-        Some(_) => {
-            writer.write_all(&data[..data.len() / 2]).await?;
-            writer.flush().await?;
-            writer.shutdown().await?;
-        }
-    }
-    writer.flush().await
+    Ok((response, Some(data)))
 }

@@ -288,6 +288,35 @@ async fn uploads_cut_on_the_wire_leave_no_object() {
     persistent("PUT", Fault::CutRequest).await;
 }
 
+/// S3 stored the object but the answer was lost: the SDK retries the same PutObject (one object).
+/// Lost every time, the function reports a TransientError; the object S3 did store is complete and
+/// the retry after recovery overwrites it with the same bytes, under the same key.
+#[tokio::test]
+async fn lost_put_responses_are_idempotent() {
+    let rig = rig().await;
+    let handler = rig.handler();
+    rig.fail_put(Fault::DropResponse, Some(1));
+    let first = rig
+        .expect_resized(&handler, "one lost PutObject answer")
+        .await;
+    assert_eq!(rig.proxy.count("PUT", &format!("/{}/", rig.dest)), 2);
+    rig.delete_dest(DEST_KEY).await;
+
+    rig.fail_put(Fault::DropResponse, None);
+    match handler.handle(&rig.event()).await {
+        Err(error) => assert_eq!(error.lambda_error_type(), "TransientError", "{error}"),
+        Ok(answer) => panic!("every PutObject answer lost, yet an answer: {answer}"),
+    }
+    assert_eq!(rig.dest_keys().await, vec![DEST_KEY]);
+    assert!(
+        rig.dest_bytes(DEST_KEY).await == first,
+        "S3 holds a different object"
+    );
+    rig.proxy.clear();
+    let retried = rig.expect_resized(&handler, "the retry").await;
+    assert!(retried == first, "the retry wrote different bytes");
+}
+
 /// The SDK cannot retry a body once the response has started: one cut is already a TransientError.
 /// Nothing may be written from the half picture, and the retry Step Functions makes succeeds.
 #[tokio::test]
