@@ -269,7 +269,7 @@ def test_postman_collection():
 
 def test_smoke_script():
     import subprocess
-    script = MODULE / "smoke.sh"
+    script = REPO / "scripts" / "smoke.sh"
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     text = script.read_text()
     assert "--aws-sigv4" in text and "SUCCEEDED" in text

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of a deployed imgresize stack, for users with an AWS account (it cannot run offline).
 #
-#   cd terraform/examples/complete && terraform apply && ../../smoke.sh
+#   cd terraform/examples/complete && terraform apply && ../../../scripts/smoke.sh
 #
 # 1. uploads an image (a generated 1600x1200 PNG, or -i FILE) to the originals bucket, under a key with
 #    a space and an apostrophe (the S3 trigger URL-encodes keys);
