@@ -25,7 +25,7 @@ run_suite setup bash scripts/setup.sh all
 run_suite fmt cargo fmt --all -- --check
 run_suite clippy cargo clippy --workspace --all-targets -- -D warnings
 run_suite build bash scripts/build.sh
-run_suite rust-tests cargo test --workspace
+run_suite rust-tests cargo test --workspace --no-fail-fast
 run_suite iac bash tests/iac/run.sh
 run_suite bench-smoke bash bench/bench.sh --quick
 [[ ! -f scripts/fuzz.sh ]] || run_suite fuzz-smoke bash scripts/fuzz.sh --smoke

@@ -29,12 +29,24 @@ const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
 
 /// Decodes `data`, shrinking on load so that the result still covers a `target_box`-sided square.
 pub fn decode(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
-    match panic::catch_unwind(AssertUnwindSafe(|| {
+    TRUNCATED.with(|truncated| truncated.set(false));
+    let result = match panic::catch_unwind(AssertUnwindSafe(|| {
         decode_unwinding(data, target_box, limits)
     })) {
         Ok(result) => result,
         Err(payload) => Err(Error::CorruptImage(panic_message(payload.as_ref()))),
+    };
+    if TRUNCATED.with(|truncated| truncated.replace(false)) {
+        return Err(Error::CorruptImage(
+            "data ends before the image does (truncated file)".into(),
+        ));
     }
+    result
+}
+
+thread_local! {
+    /// Set by libjpeg's warning callback when the data ran out; one decode runs on one thread.
+    static TRUNCATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 fn decode_unwinding(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
@@ -188,7 +200,7 @@ fn strict_error_manager() -> jpeg_error_mgr {
     let mut manager: jpeg_error_mgr = unsafe { std::mem::zeroed() };
     unsafe { jpeg_std_error(&mut manager) };
     manager.error_exit = Some(unwind_on_error);
-    manager.emit_message = Some(unwind_on_truncation);
+    manager.emit_message = Some(note_truncation);
     manager
 }
 
@@ -198,13 +210,13 @@ unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut jpeg_common_struct) {
     panic::resume_unwind(Box::new(message));
 }
 
-unsafe extern "C-unwind" fn unwind_on_truncation(cinfo: &mut jpeg_common_struct, level: c_int) {
-    // Level -1 is a warning. Only truncation is fatal: real cameras write files with harmless
-    // warnings (extraneous bytes before a marker) that every viewer shows fine.
+unsafe extern "C-unwind" fn note_truncation(cinfo: &mut jpeg_common_struct, level: c_int) {
+    // Level -1 is a warning. Only truncation matters: real cameras write files with harmless
+    // warnings (extraneous bytes before a marker) that every viewer shows fine. It is noted rather
+    // than unwound: libjpeg carries on (padding with grey) and `decode` rejects the result, so the
+    // commonest hostile input never depends on unwinding through C.
     if level == -1 && (*cinfo.err).msg_code == JWRN_JPEG_EOF as c_int {
-        panic::resume_unwind(Box::new(String::from(
-            "data ends before the image does (truncated file)",
-        )));
+        TRUNCATED.with(|truncated| truncated.set(true));
     }
 }
 
