@@ -309,6 +309,10 @@ def corpus_dir(args) -> Path:
     c = args.corpus or os.environ.get("IMGRESIZE_CORPUS") or str(ROOT.parent / "shared" / "corpus")
     p = Path(c)
     if not (p / "photos").is_dir():
+        if args.quick:
+            # The smoke test in `make test` must skip, not fail, where ../shared is not beside the repo.
+            print(f"bench: SKIPPED: no corpus at {c!r} (photos/ missing): set IMGRESIZE_CORPUS or --corpus")
+            sys.exit(0)
         sys.exit(f"bench: no corpus at {c!r} (photos/ missing): set IMGRESIZE_CORPUS or --corpus")
     return p
 
