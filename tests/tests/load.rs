@@ -502,8 +502,6 @@ async fn died(pid: u32) {
 /// written, and the same process answers the next request. A process that dies on an input is a crash
 /// Lambda reports as Runtime.ExitError, which no retry fixes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "KNOWN CRASH (issue 7 open): in the cargo-lambda (zig-linked) builds libjpeg's fatal errors abort \
-            the process instead of unwinding to catch_unwind; run with `-- --ignored` to see it"]
 async fn the_real_bootstrap_survives_hostile_inputs() {
     let Some(binary) = bootstrap() else { return };
     let emulator = Emulator::shared();

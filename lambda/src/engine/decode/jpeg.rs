@@ -213,8 +213,7 @@ unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut jpeg_common_struct) {
 unsafe extern "C-unwind" fn note_truncation(cinfo: &mut jpeg_common_struct, level: c_int) {
     // Level -1 is a warning. Only truncation matters: real cameras write files with harmless
     // warnings (extraneous bytes before a marker) that every viewer shows fine. It is noted rather
-    // than unwound: libjpeg carries on (padding with grey) and `decode` rejects the result, so the
-    // commonest hostile input never depends on unwinding through C.
+    // than unwound: libjpeg carries on (padding with grey) and `decode` rejects the result.
     if level == -1 && (*cinfo.err).msg_code == JWRN_JPEG_EOF as c_int {
         TRUNCATED.with(|truncated| truncated.set(true));
     }
