@@ -32,19 +32,7 @@ S_pid='' S_pgid='' S_port='' S_dir='' # filled by read_state from a state file
 usage() { die "usage: scripts/emulator.sh start [NAME=VALUE ...] | status | env | stop [--all]"; }
 
 # The state file to act on: $EMULATOR_STATE, else the one of $EMULATOR_PORT, else the only one there is.
-pick_state() {
-  if [[ -n ${EMULATOR_STATE:-} ]]; then
-    echo "$EMULATOR_STATE"
-  elif [[ -n ${EMULATOR_PORT:-} ]]; then
-    echo "$RUNS/emulator-$EMULATOR_PORT.state"
-  else
-    local files=("$RUNS"/emulator-*.state)
-    [[ -e ${files[0]} ]] || return 0
-    ((${#files[@]} == 1)) ||
-      die "several emulators run (${files[*]##*/}): choose one with EMULATOR_STATE or EMULATOR_PORT, or stop --all"
-    echo "${files[0]}"
-  fi
-}
+pick_state() { pick_state_file emulator "${EMULATOR_STATE:-}" "${EMULATOR_PORT:-}" "emulators" "choose one with EMULATOR_STATE or EMULATOR_PORT, or stop --all"; }
 
 is_alive() { [[ -n $(marked_pids "IMGRESIZE_EMULATOR=$S_dir") ]]; }
 

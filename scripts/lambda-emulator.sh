@@ -33,19 +33,7 @@ S_pgid='' S_watch_pgid='' S_port='' S_dir='' S_url='' # filled by read_state
 
 usage() { die "usage: scripts/lambda-emulator.sh start BINARY [NAME=VALUE ...] | invoke JSON|@FILE | status | stop [--all]"; }
 
-pick_state() {
-  if [[ -n ${LAMBDA_EMULATOR_STATE:-} ]]; then
-    echo "$LAMBDA_EMULATOR_STATE"
-  elif [[ -n ${LAMBDA_EMULATOR_PORT:-} ]]; then
-    echo "$RUNS/lambda-$LAMBDA_EMULATOR_PORT.state"
-  else
-    local files=("$RUNS"/lambda-*.state)
-    [[ -e ${files[0]} ]] || return 0
-    ((${#files[@]} == 1)) ||
-      die "several Lambda emulators run (${files[*]##*/}): choose one with LAMBDA_EMULATOR_STATE or stop --all"
-    echo "${files[0]}"
-  fi
-}
+pick_state() { pick_state_file lambda "${LAMBDA_EMULATOR_STATE:-}" "${LAMBDA_EMULATOR_PORT:-}" "Lambda emulators" "choose one with LAMBDA_EMULATOR_STATE or stop --all"; }
 
 is_alive() { [[ -n $(marked_pids "IMGRESIZE_LAMBDA=$S_dir") ]]; }
 

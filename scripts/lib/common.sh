@@ -108,3 +108,19 @@ stop_command() {
   fi
   stop_one "$state"
 }
+
+# The state file a control script acts on: $2 (an explicit state file), else the one of port $3, else the only
+# $RUNS/$1-*.state there is (none: prints nothing). Several running is an error: "several $4 run (...): $5".
+pick_state_file() {
+  local kind=$1 state=$2 port=$3 what=$4 how=$5
+  if [[ -n $state ]]; then
+    echo "$state"
+  elif [[ -n $port ]]; then
+    echo "$RUNS/$kind-$port.state"
+  else
+    local files=("$RUNS/$kind"-*.state)
+    [[ -e ${files[0]} ]] || return 0
+    ((${#files[@]} == 1)) || die "several $what run (${files[*]##*/}): $how"
+    echo "${files[0]}"
+  fi
+}

@@ -39,23 +39,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The release bootstrap, or `None` (after saying why) when the suite should skip.
-fn bootstrap() -> Option<PathBuf> {
-    let binary = lambda::binary();
-    if binary.is_file() {
-        return Some(binary);
-    }
-    let message = format!(
-        "{} is missing: build it with `bash scripts/build.sh x86_64`",
-        binary.display()
-    );
-    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
-        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
-}
-
 /// One kind of source image: its bytes, stored dimensions, and a name for the key.
 struct Input {
     name: String,
@@ -183,7 +166,9 @@ struct Sample {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_on_the_real_bootstrap() {
-    let Some(binary) = bootstrap() else { return };
+    let Some(binary) = lambda::binary_or_skip() else {
+        return;
+    };
     let requests = env_number("IMGRESIZE_LOAD_REQUESTS", 100);
     let concurrency = env_number("IMGRESIZE_LOAD_CONCURRENCY", 4);
     let size = env_number("IMGRESIZE_LOAD_SIZE", 1000) as u32;
@@ -503,7 +488,9 @@ async fn died(pid: u32) {
 /// Lambda reports as Runtime.ExitError, which no retry fixes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_bootstrap_survives_hostile_inputs() {
-    let Some(binary) = bootstrap() else { return };
+    let Some(binary) = lambda::binary_or_skip() else {
+        return;
+    };
     let emulator = Emulator::shared();
     let s3 = emulator.s3();
     let (source, dest) = create_buckets(&s3).await;
