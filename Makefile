@@ -5,7 +5,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test lint unit e2e iac bench bench-quick fuzz clean
+.PHONY: help setup build demo test lint unit e2e iac bench bench-quick load fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,11 @@ bench: ## Benchmark against Pillow, Pillow-SIMD, pyvips, sharp and the libjpeg-t
 
 bench-quick: ## One image, few runs: checks the benchmark runs
 	$(MAKE) bench ARGS=--quick
+
+load: ## 1000 requests on the real bootstrap x4 against the emulator's S3 (REQUESTS=1000); feeds bench/report.md
+	bash scripts/build.sh x86_64
+	IMGRESIZE_REQUIRE_BUILD=1 IMGRESIZE_LOAD_REQUESTS=$(or $(REQUESTS),1000) \
+		cargo test -p imgresize-tests --test load -- --nocapture
 
 fuzz: ## Run every fuzz target (SECONDS=600 each)
 	bash scripts/fuzz.sh $(SECONDS)

@@ -933,7 +933,8 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
     # targets
     w("## Targets (issue: benchmark against the peers)\n")
     w("A difference smaller than the noise (the combined ~95 % confidence half-widths of the two medians) is a "
-      "*tie*. DSSIM counts as tied within ±5 % of sharp's.\n")
+      "*tie*. DSSIM counts as tied within ±5 % of sharp's. Why the targets not met are not met (with the "
+      "profiles and the experiments behind the engine's settings): [`bench/FINDINGS.md`](FINDINGS.md).\n")
     w("| target | image | status | measured |")
     w("|---|---|---|---|")
     for t in targets:
@@ -1025,6 +1026,7 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
     if cold.get("lambda_resp_body"):
         w(f"\nFirst response body: `{cold['lambda_resp_body'][:300]}`")
     w("")
+    write_load_section(w)
     w("## Lambda zip size\n")
     if zips:
         for z, n in zips:
@@ -1050,6 +1052,46 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
     w("\nRaw samples: `bench/out/results.json`" + (" (quick: `bench/out/results-quick.json`)." if args.quick else "."))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(L) + "\n")
+
+
+def latest_load_report() -> Path | None:
+    """The load test's report with the most requests (`make load` writes load-1000.json)."""
+    found = []
+    for path in (BENCH / "out").glob("load-*.json"):
+        try:
+            found.append((int(path.stem.split("-", 1)[1]), path.stat().st_mtime, path))
+        except ValueError:
+            continue
+    return max(found)[2] if found else None
+
+
+def write_load_section(w):
+    """Throughput and latency of the real function under load: measured by tests/tests/load.rs, not here
+    (it needs the emulator), so the figures come from its newest report and say when they were taken."""
+    w("## Load: the real bootstrap under the runtime emulator\n")
+    path = latest_load_report()
+    if path is None:
+        w("Not measured on this machine yet: `make load` (1000 requests) writes `bench/out/load-1000.json`, which the "
+          "next `make bench` reports here.\n")
+        return
+    try:
+        d = json.loads(path.read_text())
+        lat, secs = d["latency_ms"], d["seconds"]
+        when = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        w(f"From `{rel(path)}` ({when}, `{d.get('test', 'tests/tests/load.rs')}`): {d['mode']}; "
+          f"concurrency {d['concurrency']} on {d['cores']} cores, fit inside {d['size']} px. The client, the runtime "
+          "emulators and the S3 emulator share the same cores, so these are lower bounds for Lambda.\n")
+        w("| requests | ok | errors | objects | images/s | images/s per core | p50 ms | p90 ms | p99 ms | max ms | "
+          "peak RSS per invocation |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        peak = max((p.get("peak_rss_mb_max") or 0 for p in d.get("processes", [])), default=0)
+        w(f"| {d['requests']} | {d['ok']} | {d['errors']} | {d['objects']} | {d['throughput_images_per_s']:.1f} | "
+          f"{d['throughput_images_per_s_per_core']:.1f} | {lat['p50']:.0f} | {lat['p90']:.0f} | {lat['p99']:.0f} | "
+          f"{lat['max']:.0f} | ≤ {peak:.1f} MB |")
+        w(f"\nWall clock: upload {secs['upload']:.0f} s, run {secs['run']:.1f} s, verify {secs['verify']:.0f} s. "
+          "Latency is the client's invocation round trip (GetObject + resize + PutObject on the emulator).\n")
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        w(f"`{rel(path)}` could not be read ({e}); rerun `make load`.\n")
 
 
 def fmt_rss(cell):

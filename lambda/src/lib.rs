@@ -10,8 +10,10 @@ pub mod fetch;
 pub mod handler;
 pub mod keys;
 pub mod logging;
+pub mod memory;
 pub mod request;
 pub mod response;
+#[cfg(feature = "s3")]
 pub mod s3;
 pub mod store;
 

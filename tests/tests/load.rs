@@ -10,7 +10,7 @@
 //! each decodable with the answered dimensions. Records throughput (images/s, and per core), latency
 //! p50/p99 (client-side, invocation round trip) and peak RSS per invocation (the bootstrap's VmHWM,
 //! reset before each invocation through /proc/PID/clear_refs); prints them and writes
-//! `bench/out/load.json`.
+//! `bench/out/load-N.json` (N requests), which `make bench` puts in bench/report.md.
 //!
 //! Environment: IMGRESIZE_LOAD_REQUESTS (default 100; the full run is 1000), IMGRESIZE_LOAD_CONCURRENCY
 //! (default 4), IMGRESIZE_LOAD_SIZE (default 1000), IMGRESIZE_LOAD_TIMEOUT_SECS (default 300: the whole
@@ -419,9 +419,10 @@ async fn load_on_the_real_bootstrap() {
         }).collect::<Vec<_>>(),
     });
     let out = repo_root().join("bench/out");
+    let report_path = out.join(format!("load-{requests}.json"));
     let _ = std::fs::create_dir_all(&out);
     let _ = std::fs::write(
-        out.join("load.json"),
+        &report_path,
         serde_json::to_string_pretty(&report).unwrap_or_default(),
     );
     eprintln!(
@@ -440,7 +441,7 @@ async fn load_on_the_real_bootstrap() {
         upload_secs,
         verify_secs
     );
-    eprintln!("load: report in {}", out.join("load.json").display());
+    eprintln!("load: report in {}", report_path.display());
 
     assert!(
         errors.is_empty(),

@@ -51,6 +51,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The same allocator settings as the Lambda, so `bench-worker` times what the function does.
+    imgresize::memory::keep_buffers_between_images();
     match Cli::parse().command {
         Command::Resize {
             size,

@@ -10,7 +10,13 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    let memory_tuned = imgresize::memory::keep_buffers_between_images();
     imgresize::logging::init();
+    if !memory_tuned {
+        tracing::warn!(
+            "the C library refused the allocator thresholds: buffers are re-faulted per image"
+        );
+    }
     let config = Config::from_env()?;
     let store = S3Store::from_env(config.s3).await;
     let handler = Arc::new(Handler::new(config, store));

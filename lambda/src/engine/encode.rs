@@ -1,6 +1,7 @@
 //! Pixels → bytes of the output format. Only the ICC profile is carried over: EXIF (with GPS),
 //! XMP and comments are never written.
 
+use std::borrow::Cow;
 use std::panic::{self, AssertUnwindSafe};
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -27,23 +28,25 @@ pub fn encode(
 }
 
 fn encode_jpeg(image: &DynamicImage, quality: u8, icc: Option<&[u8]>) -> Result<Vec<u8>, Error> {
-    let (pixels, color_space) = match image {
-        DynamicImage::ImageLuma8(gray) => (gray.as_raw().clone(), ColorSpace::JCS_GRAYSCALE),
-        DynamicImage::ImageRgb8(rgb) => (rgb.as_raw().clone(), ColorSpace::JCS_RGB),
-        other if other.color().has_alpha() => (flatten(other), ColorSpace::JCS_RGB),
-        other => (other.to_rgb8().into_raw(), ColorSpace::JCS_RGB),
+    let (pixels, color_space): (Cow<[u8]>, _) = match image {
+        DynamicImage::ImageLuma8(gray) => (gray.as_raw().into(), ColorSpace::JCS_GRAYSCALE),
+        DynamicImage::ImageRgb8(rgb) => (rgb.as_raw().into(), ColorSpace::JCS_RGB),
+        other if other.color().has_alpha() => (flatten(other).into(), ColorSpace::JCS_RGB),
+        other => (other.to_rgb8().into_raw().into(), ColorSpace::JCS_RGB),
     };
     let (width, height) = (image.width() as usize, image.height() as usize);
     let run = || -> std::io::Result<Vec<u8>> {
         let mut compress = Compress::new(color_space);
-        // libjpeg-turbo's classic settings (what sharp/libvips use by default): baseline, Annex K
-        // tables, optimised Huffman codes. mozjpeg's trellis search costs 3-5x the time for a few
-        // percent fewer bytes: the wrong trade for a latency-bound function.
+        // libjpeg-turbo's classic settings: baseline, Annex K quantisation and Huffman tables.
+        // mozjpeg's trellis search costs 3-5x the time for a few percent fewer bytes, and even
+        // optimised Huffman tables do not pay here: their statistics pass took 40% of a 640x480
+        // resize and 9% of a 12 MP one, for outputs only 0.7-2.1% smaller (bench/FINDINGS.md). The
+        // function is billed by the millisecond; a 2% larger thumbnail costs nothing.
         compress.set_fastest_defaults();
         compress.set_luma_qtable(&mozjpeg::qtable::AnnexK_Luma);
         compress.set_chroma_qtable(&mozjpeg::qtable::AnnexK_Chroma);
         compress.set_quality(f32::from(quality));
-        compress.set_optimize_coding(true);
+        compress.set_optimize_coding(false);
         compress.set_size(width, height);
         let mut started = compress.start_compress(Vec::with_capacity(width * height / 4))?;
         if let Some(icc) = icc {

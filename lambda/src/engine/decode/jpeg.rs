@@ -224,10 +224,20 @@ unsafe fn format_message(cinfo: &mut jpeg_common_struct) -> String {
     let Some(format) = (*cinfo.err).format_message else {
         return format!("libjpeg error {code}");
     };
-    let buffer = [0u8; 80];
-    format(cinfo, &buffer);
+    // mozjpeg-sys declares the output buffer `&[u8; 80]`, but libjpeg writes into it: writing through a
+    // shared reference is undefined behaviour, and the optimiser did assume the buffer stayed zeroed (the
+    // messages came out empty). The same function through a pointer type that allows the write:
+    type FormatMessage = unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut u8);
+    // SAFETY: `&[u8; 80]` and `*mut u8` are both a single pointer in the C ABI; libjpeg writes at most
+    // JMSG_LENGTH_MAX (80) bytes, NUL included.
+    let format: FormatMessage = std::mem::transmute(format);
+    let mut buffer = [0u8; 80];
+    format(cinfo, buffer.as_mut_ptr());
     let text = buffer.split(|&byte| byte == 0).next().unwrap_or_default();
-    String::from_utf8_lossy(text).into_owned()
+    match String::from_utf8_lossy(text).into_owned() {
+        message if message.is_empty() => format!("libjpeg error {code}"),
+        message => message,
+    }
 }
 
 #[cfg(test)]
@@ -248,6 +258,30 @@ mod tests {
         assert_eq!(shrink_numerator(2048, 1536, 1000), 8);
         assert_eq!(shrink_numerator(640, 480, 1000), 8);
         assert_eq!(shrink_numerator(64, 64, 1), 1);
+    }
+
+    #[test]
+    fn fatal_libjpeg_errors_come_back_with_libjpeg_s_message() {
+        let image = DynamicImage::ImageRgb8(RgbImage::new(16, 16));
+        let mut data =
+            crate::engine::encode::encode(&image, crate::engine::OutputFormat::Jpeg, 80, None)
+                .expect("encode");
+        // SOF0 is FF C0, two length bytes, then the sample precision: 7 bits is not a JPEG.
+        let sof = data
+            .windows(2)
+            .position(|pair| pair == [0xFF, 0xC0])
+            .expect("SOF0");
+        data[sof + 4] = 7;
+        let limits = Limits {
+            max_pixels: 1 << 20,
+        };
+        match decode(&data, 16, &limits) {
+            Err(Error::CorruptImage(message)) => {
+                assert!(message.contains("precision 7"), "message: {message:?}")
+            }
+            Err(other) => panic!("expected CorruptImage, got {other:?}"),
+            Ok(_) => panic!("a 7-bit JPEG decoded"),
+        }
     }
 
     #[test]
