@@ -3,75 +3,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use imgresize::engine::OutputFormat;
 use imgresize::keys::MAX_KEY_BYTES;
 use imgresize::store::{NewObject, ObjectStore, StoreError};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// What S3 leaves unescaped in event keys besides letters and digits (space becomes `+`).
-const FORM: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'*')
-    .remove(b'/')
-    .remove(b' ');
-
-/// Encodes a key the way S3 event notifications do: `%XX` for bytes outside [`FORM`], `+` for space.
-pub fn form_encode(key: &str) -> String {
-    utf8_percent_encode(key, FORM).to_string().replace(' ', "+")
-}
-
-/// The destination key as CONTRACT.md describes it, written independently of `keys.rs`: the
-/// pattern's placeholders are filled in one pass, so text from the source key is never re-read as a
-/// placeholder. `None` where the mapping must refuse (a folder key, or a result over 1024 bytes).
-pub fn model_destination(
-    prefix: &str,
-    pattern: &str,
-    key: &str,
-    format: OutputFormat,
-    size: u32,
-) -> Option<String> {
-    let (dir, file) = match key.rfind('/') {
-        Some(slash) => (&key[..=slash], &key[slash + 1..]),
-        None => ("", key),
-    };
-    if file.is_empty() {
-        return None;
-    }
-    let (stem, extension) = match file.rfind('.') {
-        Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
-        _ => (file, ""),
-    };
-    let extension = if format.accepts_extension(extension) {
-        extension.to_string()
-    } else {
-        format.extension().to_string()
-    };
-    let size = size.to_string();
-    let mut out = String::from(prefix);
-    let mut rest = pattern;
-    'scan: while !rest.is_empty() {
-        for (name, value) in [
-            ("{dir}", dir),
-            ("{stem}", stem),
-            ("{ext}", extension.as_str()),
-            ("{size}", size.as_str()),
-        ] {
-            if let Some(after) = rest.strip_prefix(name) {
-                out.push_str(value);
-                rest = after;
-                continue 'scan;
-            }
-        }
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            out.push(c);
-        }
-        rest = chars.as_str();
-    }
-    (out.len() <= MAX_KEY_BYTES).then_some(out)
-}
+#[path = "../../lambda/tests/support/key_model.rs"]
+mod key_model;
+pub use key_model::{form_encode, model_destination};
 
 /// A store that holds `image` under every key and records what is written (clones share the record).
 #[derive(Clone)]

@@ -14,9 +14,12 @@ use imgresize::engine::{encode, OutputFormat};
 use imgresize::handler::Handler;
 use imgresize::keys::{self, MAX_KEY_BYTES};
 use imgresize::store::{NewObject, ObjectStore, StoreError};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+
+#[path = "support/key_model.rs"]
+mod key_model;
+use key_model::{form_encode, model_destination};
 
 const SOURCE: &str = "originals";
 const DEST: &str = "resized";
@@ -169,59 +172,6 @@ fn tiny_jpeg() -> Vec<u8> {
     .expect("a test JPEG")
 }
 
-/// S3 event encoding (`+` for space, `%XX` for the rest but `-_.*/`): `keys::form_decode`'s inverse.
-fn form_encode(key: &str) -> String {
-    const FORM: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'*')
-        .remove(b'/')
-        .remove(b' ');
-    utf8_percent_encode(key, FORM).to_string().replace(' ', "+")
-}
-
-/// CONTRACT.md's destination key, written independently of `keys.rs`: placeholders filled in one
-/// pass over the pattern. `None` where the mapping must refuse.
-fn model_destination(pattern: &str, key: &str, format: OutputFormat, size: u32) -> Option<String> {
-    let (dir, file) = match key.rfind('/') {
-        Some(slash) => (&key[..=slash], &key[slash + 1..]),
-        None => ("", key),
-    };
-    if file.is_empty() {
-        return None;
-    }
-    let (stem, ext) = match file.rfind('.') {
-        Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
-        _ => (file, ""),
-    };
-    let ext = if format.accepts_extension(ext) {
-        ext
-    } else {
-        format.extension()
-    };
-    let size = size.to_string();
-    let mut out = String::from("output/");
-    let mut rest = pattern;
-    'scan: while let Some(c) = rest.chars().next() {
-        for (name, value) in [
-            ("{dir}", dir),
-            ("{stem}", stem),
-            ("{ext}", ext),
-            ("{size}", size.as_str()),
-        ] {
-            if let Some(after) = rest.strip_prefix(name) {
-                out.push_str(value);
-                rest = after;
-                continue 'scan;
-            }
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    (out.len() <= MAX_KEY_BYTES).then_some(out)
-}
-
 // ---- strategies -------------------------------------------------------------------------------
 
 fn field_name() -> impl Strategy<Value = String> {
@@ -366,7 +316,7 @@ fn check_both_paths(fixture: &Fixture, key: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(&raw, &url, "raw and URL-encoded paths differ for {:?}", key);
 
     let puts = fixture.store.puts();
-    match model_destination(PATTERN, key, OutputFormat::Jpeg, 64) {
+    match model_destination("output/", PATTERN, key, OutputFormat::Jpeg, 64) {
         Some(expected) => {
             prop_assert_eq!(&raw["ok"], &json!(true), "{:?} -> {}", key, raw);
             prop_assert_eq!(&raw["destKey"], &json!(expected), "{:?}", key);
@@ -528,7 +478,7 @@ proptest! {
         prop_assume!(keys::validate_pattern(&pattern).is_ok());
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
             let actual = keys::destination_key("output/", &pattern, &key, format, size).ok();
-            prop_assert_eq!(actual, model_destination(&pattern, &key, format, size), "{:?} {:?}", pattern, key);
+            prop_assert_eq!(actual, model_destination("output/", &pattern, &key, format, size), "{:?} {:?}", pattern, key);
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Every server is started through the project's own scripts (the ones `make demo` uses), bound to
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
+pub mod buckets;
 pub mod emulator;
 pub mod fault_proxy;
 pub mod http;

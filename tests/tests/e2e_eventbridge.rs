@@ -17,7 +17,7 @@ use imgresize_tests::emulator::Emulator;
 use imgresize_tests::lambda::{self, LambdaFunction, Outcome};
 use imgresize_tests::module::{self, ProbedRule};
 use imgresize_tests::templates;
-use imgresize_tests::{images, unique_name};
+use imgresize_tests::{buckets, images, unique_name};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
@@ -47,14 +47,9 @@ fn default_size() -> Value {
 }
 
 async fn create_buckets(emulator: &Emulator, names: &[&str]) {
-    let s3 = emulator.s3();
-    for name in names {
-        s3.create_bucket()
-            .bucket(*name)
-            .send()
-            .await
-            .expect("create bucket");
-    }
+    buckets::create(&emulator.s3(), names)
+        .await
+        .expect("create buckets");
 }
 
 async fn upload(emulator: &Emulator, bucket: &str, key: &str, body: Vec<u8>) {

@@ -29,7 +29,7 @@ use imgresize_tests::emulator::Emulator;
 use imgresize_tests::lambda::{self, LambdaFunction, Outcome};
 use imgresize_tests::module::{self, StateMachine};
 use imgresize_tests::templates::{self, Retry};
-use imgresize_tests::{at_exit, images, unique_name};
+use imgresize_tests::{at_exit, buckets, images, unique_name};
 use serde_json::{json, Value};
 
 const PHOTO: &str = "photos/cat.jpg";
@@ -94,13 +94,7 @@ async fn deploy(binary: &Path) -> Result<Setup, String> {
 
     let s3 = emulator.s3();
     let (originals, resized) = (unique_name("originals"), unique_name("resized"));
-    for bucket in [&originals, &resized] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| format!("create bucket: {e}"))?;
-    }
+    buckets::create(&s3, &[&originals, &resized]).await?;
     s3.put_object()
         .bucket(&originals)
         .key(PHOTO)

@@ -28,7 +28,7 @@ use aws_sdk_s3::Client;
 use imgresize::engine::geometry::fit;
 use imgresize_tests::emulator::Emulator;
 use imgresize_tests::lambda::{self, LambdaFunction, Outcome};
-use imgresize_tests::{images, repo_root, unique_name};
+use imgresize_tests::{buckets, images, repo_root, unique_name};
 use serde_json::{json, Value};
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -136,13 +136,9 @@ fn round(value: f64) -> f64 {
 
 async fn create_buckets(s3: &Client) -> (String, String) {
     let (source, dest) = (unique_name("load-in"), unique_name("load-out"));
-    for bucket in [&source, &dest] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("create bucket");
-    }
+    buckets::create(s3, &[&source, &dest])
+        .await
+        .expect("create buckets");
     (source, dest)
 }
 
@@ -327,26 +323,11 @@ async fn load_on_the_real_bootstrap() {
     }
 
     // The bucket holds exactly those objects, each a whole image of the answered size.
-    let mut listed = BTreeSet::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(&dest)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .expect("list");
-        listed.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(String::from)),
-        );
-        token = page.next_continuation_token().map(String::from);
-        if token.is_none() {
-            break;
-        }
-    }
+    let listed: BTreeSet<String> = buckets::keys(&s3, &dest)
+        .await
+        .expect("list")
+        .into_iter()
+        .collect();
     let answered: BTreeSet<String> = answers.keys().cloned().collect();
     let verify_started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
@@ -585,13 +566,7 @@ async fn the_real_bootstrap_survives_hostile_inputs() {
         Ok(Outcome::Answer(answer)) if answer["ok"] == json!(true) => {}
         other => panic!("a good image after the hostile ones: {other:?}"),
     }
-    let listing = s3
-        .list_objects_v2()
-        .bucket(&dest)
-        .send()
-        .await
-        .expect("list");
-    let written: Vec<&str> = listing.contents().iter().filter_map(|o| o.key()).collect();
+    let written = buckets::keys(&s3, &dest).await.expect("list");
     assert_eq!(
         written,
         vec!["output/fine_resized.jpg"],

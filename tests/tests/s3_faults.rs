@@ -17,7 +17,7 @@ use imgresize::handler::Handler;
 use imgresize::s3::S3Store;
 use imgresize_tests::emulator::Emulator;
 use imgresize_tests::fault_proxy::{Fault, FaultProxy};
-use imgresize_tests::{images, unique_name};
+use imgresize_tests::{buckets, images, unique_name};
 use serde_json::{json, Value};
 
 const KEY: &str = "photos/cat.jpg";
@@ -37,13 +37,9 @@ async fn rig() -> Rig {
     let emulator = Emulator::shared();
     let s3 = emulator.s3();
     let (source, dest) = (unique_name("faults-in"), unique_name("faults-out"));
-    for bucket in [&source, &dest] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("create bucket");
-    }
+    buckets::create(&s3, &[&source, &dest])
+        .await
+        .expect("create buckets");
     s3.put_object()
         .bucket(&source)
         .key(KEY)
@@ -110,18 +106,7 @@ impl Rig {
 
     /// The destination bucket's keys, read directly (not through the proxy).
     async fn dest_keys(&self) -> Vec<String> {
-        let listing = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.dest)
-            .send()
-            .await
-            .expect("list");
-        listing
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(String::from))
-            .collect()
+        buckets::keys(&self.s3, &self.dest).await.expect("list")
     }
 
     async fn dest_bytes(&self, key: &str) -> Vec<u8> {

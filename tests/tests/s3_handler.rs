@@ -7,7 +7,7 @@ use imgresize::config::Config;
 use imgresize::handler::Handler;
 use imgresize::s3::S3Store;
 use imgresize_tests::emulator::Emulator;
-use imgresize_tests::{images, unique_name};
+use imgresize_tests::{buckets, images, unique_name};
 use serde_json::{json, Value};
 
 struct Buckets {
@@ -19,13 +19,9 @@ struct Buckets {
 async fn buckets() -> Buckets {
     let s3 = Emulator::shared().s3();
     let (source, dest) = (unique_name("originals"), unique_name("resized"));
-    for bucket in [&source, &dest] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("create bucket");
-    }
+    buckets::create(&s3, &[&source, &dest])
+        .await
+        .expect("create buckets");
     Buckets { s3, source, dest }
 }
 
@@ -59,18 +55,7 @@ impl Buckets {
     }
 
     async fn dest_keys(&self) -> Vec<String> {
-        let listing = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.dest)
-            .send()
-            .await
-            .expect("list");
-        listing
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(String::from))
-            .collect()
+        buckets::keys(&self.s3, &self.dest).await.expect("list")
     }
 
     async fn rejected(&self, handler: &Handler<S3Store>, event: Value) -> String {

@@ -1,0 +1,40 @@
+//! Bucket set-up and inspection the suites share, straight against the emulator's S3.
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::Client;
+
+/// Creates each of `names` (use [`crate::unique_name`] so runs never collide).
+pub async fn create(s3: &Client, names: &[&str]) -> Result<(), String> {
+    for name in names {
+        s3.create_bucket()
+            .bucket(*name)
+            .send()
+            .await
+            .map_err(|e| format!("create bucket {name}: {}", DisplayErrorContext(e)))?;
+    }
+    Ok(())
+}
+
+/// Every key in `bucket`, in S3's (lexicographic) order, across all listing pages.
+pub async fn keys(s3: &Client, bucket: &str) -> Result<Vec<String>, String> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| format!("list {bucket}: {}", DisplayErrorContext(e)))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from)),
+        );
+        token = page.next_continuation_token().map(String::from);
+        if token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
