@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Real Terraform, offline: `fmt -check`, `init`, `validate`, `plan` and `show -json` of the module,
 its examples and every root listed in ROOTS, against the aws provider stub (tests/iac/provider/stub.py)
-serving each provider version of tests/iac/schema/; and the broken fixtures of BROKEN must fail.
+serving each provider version of tests/iac/schema/; the broken fixtures of BROKEN must fail; and
+tests/iac/render.py must render every sample of template_samples.json exactly as templatefile() does.
 
     tests/iac/terraform.py [--plans DIR] [--jobs N]
 
@@ -161,6 +162,43 @@ class Workspace:
         return None, out, json.loads(out), sorted(set(warnings))
 
 
+def render_with_terraform(binary, samples, templates_dir):
+    """{template: text} as Terraform's own templatefile() renders each sample of
+    template_samples.json: a root with no provider, one output per template, applied in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="iac-templates-") as tmp:
+        names = sorted(samples)
+        outputs = "".join(
+            f'output "t{i}" {{\n  value = templatefile("{templates_dir / name}", var.samples["{name}"])\n}}\n'
+            for i, name in enumerate(names))
+        Path(tmp, "main.tf").write_text('variable "samples" {\n  type = any\n}\n' + outputs)
+        Path(tmp, "samples.auto.tfvars.json").write_text(json.dumps({"samples": samples}))
+        env = dict(os.environ, TF_DATA_DIR=str(Path(tmp, ".terraform")), TF_IN_AUTOMATION="1",
+                   CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE=os.devnull)
+        for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+            subprocess.run([binary, *args, "-no-color"], cwd=tmp, env=env, check=True,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        out = subprocess.run([binary, "output", "-json"], cwd=tmp, env=env, check=True,
+                             capture_output=True, text=True, timeout=TIMEOUT)
+        values = json.loads(out.stdout)
+        return {name: values[f"t{i}"]["value"] for i, name in enumerate(names)}
+
+
+def check_templates(binary):
+    """(ok, line, detail): render.py (the renderer the statelint/asl checks use) must give exactly
+    what Terraform's templatefile() gives for every sample."""
+    sys.path.insert(0, str(HERE))
+    import render  # noqa: E402 - tests/iac/render.py, stdlib only
+    samples = render.samples()
+    try:
+        by_terraform = render_with_terraform(binary, samples, REPO / "terraform" / "templates")
+    except subprocess.CalledProcessError as exc:
+        return False, "templates: templatefile() failed", exc.stdout + exc.stderr
+    differ = [name for name in sorted(samples) if render.render_sample(name) != by_terraform[name]]
+    if differ:
+        return False, f"templates: render.py differs from templatefile() for {', '.join(differ)}", ""
+    return True, f"templates: render.py gives what templatefile() gives for all {len(samples)} samples", ""
+
+
 def dummy_zip(path):
     """An empty but valid zip file: the module hashes the package with filebase64sha256()."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -230,6 +268,8 @@ def main(argv=None):
                 args.plans.mkdir(parents=True, exist_ok=True)
                 (args.plans / plan_name(rel, v)).write_text(json.dumps(plan))
 
+        report(*check_templates(binary), failures)
+
         fixtures = {name: f"tests/iac/tf_fixtures/{name}" for name in BROKEN}
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(lambda name: (name, ws.plan(fixtures[name], NEWEST, {})), BROKEN))
@@ -239,7 +279,7 @@ def main(argv=None):
             report(ok, f"broken fixture {name} {what}", out, failures)
     finally:
         ws.close()
-    total = 1 + len(ROOTS) * len(VERSIONS) + len(BROKEN)
+    total = 2 + len(ROOTS) * len(VERSIONS) + len(BROKEN)
     print(f"terraform check: {total - len(failures)}/{total} OK with Terraform {version} "
           f"(aws {', '.join(VERSIONS)}), {time.time() - start:.0f}s")
     return 1 if failures else 0
