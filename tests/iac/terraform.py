@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Real Terraform, offline: `fmt -check`, `init`, `validate`, `plan` and `show -json` of the module,
 its examples and every root listed in ROOTS, against the aws provider stub (tests/iac/provider/stub.py)
-serving each provider version of tests/iac/schema/; the broken fixtures of BROKEN must fail; and
+serving each provider version of tests/iac/schema/; `terraform test` of the module with the
+files of tests/iac/tftest/; the broken fixtures of BROKEN must fail; and
 tests/iac/render.py must render every sample of template_samples.json exactly as templatefile() does.
 
     tests/iac/terraform.py [--plans DIR] [--jobs N]
@@ -58,8 +59,11 @@ BROKEN = {
     "missing_reference": "Reference to undeclared resource",
 }
 
+# `terraform test` files run against the module (copied into the module copy's tests/ folder).
+TFTEST = HERE / "tftest"
+
 # What the copy holds: every tree a root may reach through a relative module source.
-COPIED = ["terraform", "tests/iac/tf_fixtures"]
+COPIED = ["terraform", "tests/iac/tf_fixtures", "tests/iac/tftest"]
 # The module's default zip path (<repo>/target/lambda/<arch>/...): filebase64sha256() reads it at plan.
 DUMMY_ZIPS = [f"target/lambda/{arch}/imgresize-lambda/bootstrap.zip" for arch in ("arm64", "x86_64")]
 
@@ -139,6 +143,19 @@ class Workspace:
         except subprocess.TimeoutExpired:
             return 124, f"terraform {args[0]} timed out after {TIMEOUT}s"
         return out.returncode, out.stdout + out.stderr
+
+    def test(self, rel, version):
+        """(ok, line, output) of `terraform test` in the copy of root `rel`, with the files of
+        tests/iac/tftest/ added to the copy's tests/ folder."""
+        tests = self.repo(version) / rel / "tests"
+        tests.mkdir(exist_ok=True)
+        for f in sorted(TFTEST.glob("*.tftest.hcl")):
+            shutil.copy(f, tests / f.name)
+        rc, out = self.run(rel, version, ["init", "-input=false", "-backend=false"])
+        if rc == 0:
+            rc, out = self.run(rel, version, ["test"])
+        summary = re.findall(r"^(?:Success!|Failure!) .*$", out, re.M)
+        return rc == 0, f"{rel} aws {version}: terraform test: {summary[-1] if summary else first_error(out)}", out
 
     def plan(self, rel, version, inputs):
         """init, validate, plan, show -json for one root and version.
@@ -269,6 +286,7 @@ def main(argv=None):
                 (args.plans / plan_name(rel, v)).write_text(json.dumps(plan))
 
         report(*check_templates(binary), failures)
+        report(*ws.test("terraform", NEWEST), failures)
 
         fixtures = {name: f"tests/iac/tf_fixtures/{name}" for name in BROKEN}
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -279,7 +297,7 @@ def main(argv=None):
             report(ok, f"broken fixture {name} {what}", out, failures)
     finally:
         ws.close()
-    total = 2 + len(ROOTS) * len(VERSIONS) + len(BROKEN)
+    total = 3 + len(ROOTS) * len(VERSIONS) + len(BROKEN)
     print(f"terraform check: {total - len(failures)}/{total} OK with Terraform {version} "
           f"(aws {', '.join(VERSIONS)}), {time.time() - start:.0f}s")
     return 1 if failures else 0
