@@ -5,7 +5,7 @@ serving each provider version of tests/iac/schema/; `terraform test` of the modu
 files of tests/iac/tftest/; the broken fixtures of BROKEN must fail; and
 tests/iac/render.py must render every sample of template_samples.json exactly as templatefile() does.
 
-    tests/iac/terraform.py [--plans DIR] [--jobs N]
+    tests/iac/terraform.py [--plans DIR] [--jobs N] [--write-rendered]
 
 Prints one line per step and a summary line "terraform check: ..."; exit status 1 on any failure.
 Without a `terraform` binary on PATH (or $TERRAFORM) it prints a SKIP line and exits 0.
@@ -58,6 +58,9 @@ BROKEN = {
     "bad_variable_value": "Invalid value for variable",
     "missing_reference": "Reference to undeclared resource",
 }
+
+# Terraform's own rendering of every sample of template_samples.json (see check_templates).
+RENDERED = HERE / "template_samples.rendered.json"
 
 # `terraform test` files run against the module (copied into the module copy's tests/ folder).
 TFTEST = HERE / "tftest"
@@ -200,9 +203,11 @@ def render_with_terraform(binary, samples, templates_dir):
         return {name: values[f"t{i}"]["value"] for i, name in enumerate(names)}
 
 
-def check_templates(binary):
+def check_templates(binary, write=False):
     """(ok, line, detail): render.py (the renderer the statelint/asl checks use) must give exactly
-    what Terraform's templatefile() gives for every sample."""
+    what Terraform's templatefile() gives for every sample, and so must RENDERED, the committed copy
+    of Terraform's output that checks without Terraform (pytest, the Rust suites) compare against.
+    write=True rewrites RENDERED from Terraform's output instead of comparing it."""
     sys.path.insert(0, str(HERE))
     import render  # noqa: E402 - tests/iac/render.py, stdlib only
     samples = render.samples()
@@ -210,10 +215,18 @@ def check_templates(binary):
         by_terraform = render_with_terraform(binary, samples, REPO / "terraform" / "templates")
     except subprocess.CalledProcessError as exc:
         return False, "templates: templatefile() failed", exc.stdout + exc.stderr
+    if write:
+        RENDERED.write_text(json.dumps(by_terraform, indent=2, sort_keys=True) + "\n")
+    committed = json.loads(RENDERED.read_text()) if RENDERED.exists() else {}
+    if committed != by_terraform:
+        stale = sorted(n for n in by_terraform if committed.get(n) != by_terraform[n])
+        return False, (f"templates: {RENDERED.name} is stale for {', '.join(stale)}: "
+                       "run tests/iac/terraform.py --write-rendered"), ""
     differ = [name for name in sorted(samples) if render.render_sample(name) != by_terraform[name]]
     if differ:
         return False, f"templates: render.py differs from templatefile() for {', '.join(differ)}", ""
-    return True, f"templates: render.py gives what templatefile() gives for all {len(samples)} samples", ""
+    return True, (f"templates: render.py and {RENDERED.name} give what templatefile() gives "
+                  f"for all {len(samples)} samples"), ""
 
 
 def dummy_zip(path):
@@ -251,6 +264,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--plans", type=Path, help="keep each plan's JSON in this directory")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--write-rendered", action="store_true",
+                    help=f"rewrite {RENDERED.name} from templatefile() (after a template or sample changes)")
     args = ap.parse_args(argv)
     binary = terraform_binary()
     if binary is None:
@@ -285,7 +300,7 @@ def main(argv=None):
                 args.plans.mkdir(parents=True, exist_ok=True)
                 (args.plans / plan_name(rel, v)).write_text(json.dumps(plan))
 
-        report(*check_templates(binary), failures)
+        report(*check_templates(binary, args.write_rendered), failures)
         report(*ws.test("terraform", NEWEST), failures)
 
         fixtures = {name: f"tests/iac/tf_fixtures/{name}" for name in BROKEN}
