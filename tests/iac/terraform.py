@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Real Terraform, offline: `fmt -check`, `init`, `validate`, `plan` and `show -json` of the module,
 its examples and every root listed in ROOTS, against the aws provider stub (tests/iac/provider/stub.py)
-serving each provider version of tests/iac/schema/; `terraform test` of the module with the
+serving each provider version of tests/iac/schema/; `plan` of the VARIANTS of a root's inputs;
+`terraform test` of the module with the
 files of tests/iac/tftest/; the broken fixtures of BROKEN must fail; and
 tests/iac/render.py must render every sample of template_samples.json exactly as templatefile() does.
 
@@ -48,6 +49,24 @@ ROOTS = {
     "terraform": {},
     "terraform/examples/complete": {"var_file": "terraform.tfvars"},
     "terraform/examples/existing-buckets": {"var_file": "terraform.tfvars.example"},
+}
+
+# Inputs that switch the module's optional parts on or off: each must plan too (count/for_each,
+# conditions and preconditions under that input), against the newest provider, after ROOTS ran.
+VARIANTS = {
+    "terraform": {
+        "no API": {"create_api": "false"},
+        "no S3 trigger": {"enable_s3_trigger": "false"},
+        "no trigger, no API": {"enable_s3_trigger": "false", "create_api": "false"},
+        "no alarms": {"create_alarms": "false"},
+        "no EventBridge DLQ": {"create_eventbridge_dlq": "false"},
+        "SNS topic with e-mail": {"create_sns_topic": "true", "alarm_email_addresses": '["ops@example.com"]'},
+        "x86_64, suffixes, versioning": {"architectures": '["x86_64"]', "source_suffixes": '[".jpg", ".png"]',
+                                         "enable_versioning": "true"},
+        "existing buckets": {"create_buckets": "false", "originals_bucket_name": "photos-in",
+                             "resized_bucket_name": "photos-out"},
+        "API Gateway CloudWatch role": {"create_api_gateway_cloudwatch_role": "true"},
+    },
 }
 
 # Broken fixtures: each must make real Terraform fail, at `validate` or at `plan`, with this error.
@@ -159,6 +178,12 @@ class Workspace:
             rc, out = self.run(rel, version, ["test"])
         summary = re.findall(r"^(?:Success!|Failure!) .*$", out, re.M)
         return rc == 0, f"{rel} aws {version}: terraform test: {summary[-1] if summary else first_error(out)}", out
+
+    def plan_variant(self, rel, inputs):
+        """`terraform plan` of an already initialised root (ROOTS ran first) with other inputs;
+        several may run at once in one root: no state, no lock, no plan file."""
+        return self.run(rel, NEWEST, ["plan", "-input=false", "-lock=false"]
+                        + [f"-var={k}={v}" for k, v in inputs.items()])
 
     def plan(self, rel, version, inputs):
         """init, validate, plan, show -json for one root and version.
@@ -300,6 +325,14 @@ def main(argv=None):
                 args.plans.mkdir(parents=True, exist_ok=True)
                 (args.plans / plan_name(rel, v)).write_text(json.dumps(plan))
 
+        variants = [(rel, name, inputs) for rel, named in VARIANTS.items() for name, inputs in named.items()]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(lambda job: (job, ws.plan_variant(job[0], job[2])), variants))
+        for (rel, name, _), (rc, out) in results:
+            summary = re.findall(r"^Plan: .*$", out, re.M)
+            what = summary[-1] if rc == 0 and summary else f"failed: {first_error(out)}"
+            report(rc == 0, f"{rel} aws {NEWEST} with {name}: {what}", out, failures)
+
         report(*check_templates(binary, args.write_rendered), failures)
         report(*ws.test("terraform", NEWEST), failures)
 
@@ -312,7 +345,7 @@ def main(argv=None):
             report(ok, f"broken fixture {name} {what}", out, failures)
     finally:
         ws.close()
-    total = 3 + len(ROOTS) * len(VERSIONS) + len(BROKEN)
+    total = 3 + len(ROOTS) * len(VERSIONS) + len(variants) + len(BROKEN)
     print(f"terraform check: {total - len(failures)}/{total} OK with Terraform {version} "
           f"(aws {', '.join(VERSIONS)}), {time.time() - start:.0f}s")
     return 1 if failures else 0
