@@ -47,14 +47,16 @@ NEWEST = VERSIONS[-1]
 # pytest and test_terraform.py all read this table.
 # "versions": the provider versions to run it with (default: all of VERSIONS).
 ROOTS = {
-    # The module alone, with its defaults: the examples run it under every provider version already.
-    "terraform": {"versions": [NEWEST]},
+    # The module alone, with its defaults and a package (a dummy zip, see DUMMY_ZIPS): the examples
+    # run it under every provider version already.
+    "terraform": {"versions": [NEWEST], "vars": {"lambda_zip_path": "../target/lambda/arm64/imgresize-lambda/bootstrap.zip"}},
     "terraform/examples/complete": {"var_file": "terraform.tfvars"},
     "terraform/examples/existing-buckets": {"var_file": "terraform.tfvars.example"},
 }
 
 # Inputs that switch the module's optional parts on or off: each must plan too (count/for_each,
 # conditions and preconditions under that input), against the newest provider, after ROOTS ran.
+# Each variant's inputs are added to (or replace) the root's own "vars".
 VARIANTS = {
     "terraform": {
         "no API": {"create_api": "false"},
@@ -330,7 +332,8 @@ def main(argv=None):
 
         variants = [(rel, name, inputs) for rel, named in VARIANTS.items() for name, inputs in named.items()]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(lambda job: (job, ws.plan_variant(job[0], job[2])), variants))
+            results = list(pool.map(
+                lambda job: (job, ws.plan_variant(job[0], {**ROOTS[job[0]].get("vars", {}), **job[2]})), variants))
         for (rel, name, _), (rc, out) in results:
             summary = re.findall(r"^Plan: .*$", out, re.M)
             what = summary[-1] if rc == 0 and summary else f"failed: {first_error(out)}"

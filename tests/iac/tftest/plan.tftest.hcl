@@ -1,6 +1,11 @@
 # `terraform test` of the module (command = plan, against the aws provider stub). terraform.py copies
 # this folder into the module's copy as tests/, beside any terraform/tests/*.tftest.hcl of the module.
 
+# The package: a dummy zip terraform.py writes where the module's build output would be.
+variables {
+  lambda_zip_path = "../target/lambda/arm64/imgresize-lambda/bootstrap.zip"
+}
+
 run "defaults" {
   command = plan
 
