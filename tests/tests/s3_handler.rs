@@ -128,7 +128,7 @@ async fn odd_keys_work_raw_and_url_encoded() {
         assert_eq!(answer["ok"], json!(true), "{encoding}: {answer}");
         assert_eq!(
             answer["destKey"],
-            json!("output/my photo é+x's_resized.jpg")
+            json!("output/dir/my photo é+x's_resized.jpg")
         );
     }
     // A marker that is wrong is forgiven: the other reading is tried once.
