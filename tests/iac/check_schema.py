@@ -3,8 +3,9 @@
 
 For every resource and data block: the type exists; every argument and nested block name exists;
 arguments are written as `name = value` and blocks as `name { ... }` (also inside `dynamic`);
-required arguments and blocks are present. Every check runs against each schema (both ends of the
-module's `>= 5.0, < 7.0` constraint), so a name one version lacks is reported for that version.
+required arguments and blocks are present; computed-only attributes are not set. Every check runs
+against each schema (the module's lower bound 5.26.0, and 5.100.0 / 6.66.0, the newest of each major
+it accepts), so a name one version lacks is reported for that version.
 Module calls with a local source are checked against that module's variables.
 
     check_schema.py [--schema FILE.json.gz ...] [PATH ...]
@@ -44,12 +45,35 @@ def is_block_list(value):
         isinstance(v, dict) and v.get("__is_block__") for v in value)
 
 
+def schema_paths():
+    """Every committed schema, oldest provider version first (aws-5.26.0, aws-5.100.0, aws-6.66.0)."""
+    def version(p):
+        return tuple(int(x) for x in p.name[len("aws-"):-len(".json.gz")].split("."))
+    return sorted(SCHEMA_DIR.glob("aws-*.json.gz"), key=version)
+
+
 def load_schemas(paths):
     schemas = []
     for p in paths:
         with gzip.open(p, "rt") as fh:
-            schemas.append(json.load(fh))
+            schema = json.load(fh)
+        if schema.get("format") == 2:
+            for kind in ("resource", "data"):
+                schema[kind] = {name: names_only(spec) for name, spec in schema[kind].items()}
+        schemas.append(schema)
     return schemas
+
+
+def names_only(spec):
+    """The typed schema (generate.py, format 2) reduced to what this check reads:
+    {"a": {arg: 1 if required else 0}, "c": [computed-only attributes],
+     "b": {block: [1 if at least one is required else 0, inner or None]}}."""
+    if spec is None:
+        return None
+    out = {"a": {n: int(f == "r") for n, (_, f) in spec["a"].items() if f != "c"},
+           "c": sorted(n for n, (_, f) in spec["a"].items() if f == "c")}
+    out["b"] = {n: [int(b["min"] > 0), names_only(b["s"])] for n, b in spec.get("b", {}).items()}
+    return out
 
 
 def tf_files(paths):
@@ -108,6 +132,8 @@ class Checker:
                 else:
                     for item in value:
                         self.body(f"{where}.{key}", item, blocks[key][1])
+            elif key in spec.get("c", ()):
+                self.report(where, f"\"{key}\" is computed by the provider and cannot be set")
             else:
                 self.unknown(where, f"\"{key}\"", key, args, blocks)
         for name, required in args.items():
@@ -235,7 +261,7 @@ def main(argv=None):
                     help="schema file (default: every tests/iac/schema/aws-*.json.gz)")
     ap.add_argument("paths", nargs="*", type=Path)
     args = ap.parse_args(argv)
-    schema_files = args.schema or sorted(SCHEMA_DIR.glob("aws-*.json.gz"))
+    schema_files = args.schema or schema_paths()
     if not schema_files:
         sys.exit("no schema files found")
     schemas = load_schemas(schema_files)

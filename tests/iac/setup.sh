@@ -4,6 +4,8 @@
 #   .tools/iac/checkov    checkov 3.3.30            (tests/iac/requirements/checkov.txt; its own venv
 #                                                    because its bc-python-hcl2 shadows python-hcl2)
 #   .tools/iac/statelint  statelint 3.1.0           (tests/iac/requirements/statelint.txt)
+#   .tools/iac/provider   tf 1.2.0 (plugin protocol) (tests/iac/requirements/provider.txt; runs the
+#                                                    aws provider stub tests/iac/provider/stub.py)
 #   .tools/iac/node       amazon-states-language-service + asl-validator (npm ci from tests/iac/asl/)
 # Idempotent: each environment carries a stamp keyed on its pinned file(s) and interpreter version;
 # a second run only compares stamps. Set IAC_PYTHON to choose the interpreter (default python3).
@@ -60,4 +62,5 @@ node_env() {
 python_env hcl "$HERE/requirements/hcl.txt"
 python_env checkov "$HERE/requirements/checkov.txt"
 python_env statelint "$HERE/requirements/statelint.txt"
+python_env provider "$HERE/requirements/provider.txt"
 node_env

@@ -334,3 +334,13 @@ def test_describe_execution_template(name, samples):
     rendered = vtl(render.render_sample("describe_execution.vtl"), params={"id": name})
     request = json.loads(rendered)
     assert request == {"executionArn": samples["describe_execution.vtl"]["execution_arn_prefix"] + name}
+
+
+def test_render_py_gives_what_terraform_rendered(samples):
+    """template_samples.rendered.json is Terraform's own templatefile() output for every sample,
+    kept current by the terraform check (tests/iac/terraform.py); render.py must match it without
+    Terraform installed."""
+    rendered = json.loads((REPO / "tests" / "iac" / "template_samples.rendered.json").read_text())
+    assert sorted(rendered) == sorted(samples)
+    for name in samples:
+        assert render.render_sample(name) == rendered[name], name
