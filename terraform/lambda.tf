@@ -27,7 +27,7 @@ resource "aws_lambda_function" "this" {
   s3_bucket         = var.lambda_s3_bucket
   s3_key            = var.lambda_s3_key
   s3_object_version = var.lambda_s3_object_version
-  source_code_hash  = var.lambda_zip_path != null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash
+  source_code_hash  = var.lambda_zip_path != null && var.lambda_s3_key == null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash
 
   runtime       = "provided.al2023"
   handler       = "bootstrap"

@@ -67,7 +67,7 @@ run "two_customer_managed_keys_only_through_s3" {
     condition = anytrue([
       for s in data.aws_iam_policy_document.lambda.statement :
       s.sid == "BucketKeysThroughS3" && length(s.resources) == 2 && anytrue([
-        for c in s.condition : c.variable == "kms:ViaService" && c.values == toset(["s3.us-east-1.amazonaws.com"])
+        for c in s.condition : c.variable == "kms:ViaService" && contains(c.values, "s3.us-east-1.amazonaws.com")
       ])
     ])
     error_message = "Both keys, usable only through S3 in the deployment's region."

@@ -56,7 +56,7 @@ def test_lambda_function(resources):
     assert fn["memory_size"] == "${var.memory_size}"
     assert fn["filename"] == "${var.lambda_zip_path}"
     assert fn["s3_bucket"] == "${var.lambda_s3_bucket}" and fn["s3_key"] == "${var.lambda_s3_key}"
-    assert fn["source_code_hash"] == "${var.lambda_zip_path != null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash}"
+    assert fn["source_code_hash"] == "${var.lambda_zip_path != null && var.lambda_s3_key == null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash}"
     assert fn["tracing_config"][0]["mode"] == '"Active"'
     assert fn["role"] == "${aws_iam_role.lambda.arn}"
     assert "${aws_cloudwatch_log_group.lambda}" in fn["depends_on"]
