@@ -5,7 +5,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test lint unit e2e iac bench bench-quick load fuzz clean
+.PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load fuzz clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ setup: ## Install every pinned tool the project uses (second run: seconds)
 
 build: ## Build both Lambda zips (arm64, x86_64) with cargo-lambda
 	bash scripts/build.sh
+
+release: ## Both zips as dist/imgresize-<version>-<arch>.zip with SHA256SUMS, for consumers of the module
+	bash scripts/release.sh
 
 demo: ## Resize the sample photos end to end on a local AWS emulator (no account needed)
 	bash scripts/demo.sh
@@ -54,4 +57,4 @@ fuzz: ## Run every fuzz target (SECONDS=600 each)
 
 clean: ## Remove build outputs and local state (keeps the installed tools)
 	cargo clean
-	rm -rf demo-out .localstack bench/out
+	rm -rf demo-out .localstack bench/out dist

@@ -239,7 +239,7 @@ resource "aws_api_gateway_deployment" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {
-  count = local.api_count
+  count = local.api_logging ? 1 : 0
 
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
   name              = "/aws/apigateway/${var.name}/access"
@@ -252,7 +252,7 @@ resource "aws_cloudwatch_log_group" "api_access" {
 # API Gateway writes execution logs (api_execution_logging_level) to this group, named by its
 # convention; created here so it has a retention and is removed with the stack.
 resource "aws_cloudwatch_log_group" "api_execution" {
-  count = local.api_count
+  count = local.api_logging ? 1 : 0
 
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default): debug logs of a resize pipeline, not audit records.
   name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this[0].id}/${var.api_stage_name}"
@@ -268,30 +268,36 @@ resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV_AWS_120:No cache: every POST starts a new execution and GET results change until the execution ends.
   #checkov:skip=CKV2_AWS_77:A web ACL is optional (var.api_waf_web_acl_arn) and its rule set is the owner's; the back end is Step Functions, not a Java (Log4j) service.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; this API's back end is Step Functions, called with SigV4.
+  #checkov:skip=CKV_AWS_76:Access logging is on with enable_api_logging (or create_api_gateway_cloudwatch_role): off by default because a stage with logs cannot be created in an account whose API Gateway CloudWatch role was never set.
   rest_api_id          = aws_api_gateway_rest_api.this[0].id
   deployment_id        = aws_api_gateway_deployment.this[0].id
   stage_name           = var.api_stage_name
   xray_tracing_enabled = true
 
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api_access[0].arn
-    format = jsonencode({
-      requestId          = "$context.requestId"
-      extendedRequestId  = "$context.extendedRequestId"
-      ip                 = "$context.identity.sourceIp"
-      caller             = "$context.identity.caller"
-      userArn            = "$context.identity.userArn"
-      apiKeyId           = "$context.identity.apiKeyId"
-      requestTime        = "$context.requestTime"
-      httpMethod         = "$context.httpMethod"
-      resourcePath       = "$context.resourcePath"
-      status             = "$context.status"
-      protocol           = "$context.protocol"
-      responseLength     = "$context.responseLength"
-      errorMessage       = "$context.error.message"
-      integrationStatus  = "$context.integration.status"
-      integrationLatency = "$context.integration.latency"
-    })
+  # Needs the region's API Gateway CloudWatch role (see local.api_logging).
+  dynamic "access_log_settings" {
+    for_each = aws_cloudwatch_log_group.api_access
+
+    content {
+      destination_arn = access_log_settings.value.arn
+      format = jsonencode({
+        requestId          = "$context.requestId"
+        extendedRequestId  = "$context.extendedRequestId"
+        ip                 = "$context.identity.sourceIp"
+        caller             = "$context.identity.caller"
+        userArn            = "$context.identity.userArn"
+        apiKeyId           = "$context.identity.apiKeyId"
+        requestTime        = "$context.requestTime"
+        httpMethod         = "$context.httpMethod"
+        resourcePath       = "$context.resourcePath"
+        status             = "$context.status"
+        protocol           = "$context.protocol"
+        responseLength     = "$context.responseLength"
+        errorMessage       = "$context.error.message"
+        integrationStatus  = "$context.integration.status"
+        integrationLatency = "$context.integration.latency"
+      })
+    }
   }
 
   tags = var.tags
@@ -309,7 +315,7 @@ resource "aws_api_gateway_method_settings" "all" {
 
   settings {
     metrics_enabled        = true
-    logging_level          = var.api_execution_logging_level
+    logging_level          = local.api_logging ? var.api_execution_logging_level : "OFF"
     data_trace_enabled     = false
     throttling_rate_limit  = var.api_throttling_rate_limit
     throttling_burst_limit = var.api_throttling_burst_limit
@@ -378,7 +384,7 @@ resource "aws_api_gateway_usage_plan_key" "this" {
 ################################################################################
 # Account-wide setting: the role API Gateway uses to write CloudWatch logs (access logs
 # and execution logs need it once per account and region). Off by default because it is
-# a per-region singleton that other stacks may own; examples/complete turns it on.
+# a per-region singleton that other stacks may own (README: "API logs").
 ################################################################################
 
 resource "aws_api_gateway_account" "this" {

@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "eventbridge_dlq" {
 
     principals {
       type        = "Service"
-      identifiers = ["events.${local.dns_suffix}"]
+      identifiers = ["events.amazonaws.com"]
     }
 
     condition {

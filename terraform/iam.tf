@@ -1,5 +1,10 @@
 ################################################################################
 # One role per caller, each allowed only what its hop needs, on this module's own ARNs.
+#
+# Service principals are the literal names AWS documents: lambda, states, events and apigateway are
+# "<service>.amazonaws.com" in every partition, aws-cn and aws-us-gov included (only a few services,
+# such as logs in aws-cn, differ; see the AWS provider's aws_service_principal). Building them from
+# the partition's DNS suffix gave "lambda.amazonaws.com.cn", which IAM rejects in China.
 ################################################################################
 
 ################################################################################
@@ -13,13 +18,14 @@ data "aws_iam_policy_document" "lambda_assume" {
 
     principals {
       type        = "Service"
-      identifiers = ["lambda.${local.dns_suffix}"]
+      identifiers = ["lambda.amazonaws.com"]
     }
   }
 }
 
 resource "aws_iam_role" "lambda" {
   name                 = "${var.name}-lambda"
+  path                 = var.iam_role_path
   description          = "imgresize function: read originals, write resized images"
   assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
   permissions_boundary = var.iam_role_permissions_boundary
@@ -51,7 +57,11 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.originals_bucket_arn}/${var.source_prefix}*"]
   }
 
-  # With ListBucket a missing key is a 404 (NOT_FOUND), not a 403.
+  # With ListBucket a missing key is a 404 (NOT_FOUND), not a 403 (ACCESS_DENIED), so a POST for a
+  # mistyped key gets the right answer. It cannot be narrowed to source_prefix: S3 checks ListBucket
+  # for a GetObject of a missing key without an s3:prefix in the request context, so a prefix
+  # condition would turn every 404 back into a 403. It lets the function list key names (not read
+  # objects) in the whole bucket.
   statement {
     sid       = "ListOriginals"
     effect    = "Allow"
@@ -66,14 +76,22 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
   }
 
+  # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,
+  # and only when S3 in this region makes the call on the function's behalf.
   dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    for_each = length(local.s3_kms_key_arns) == 0 ? [] : [local.s3_kms_key_arns]
 
     content {
-      sid       = "BucketKey"
+      sid       = "BucketKeysThroughS3"
       effect    = "Allow"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
+      }
     }
   }
 }
@@ -95,7 +113,7 @@ data "aws_iam_policy_document" "sfn_assume" {
 
     principals {
       type        = "Service"
-      identifiers = ["states.${local.dns_suffix}"]
+      identifiers = ["states.amazonaws.com"]
     }
 
     # Confused-deputy protection: only Step Functions acting for this account.
@@ -109,6 +127,7 @@ data "aws_iam_policy_document" "sfn_assume" {
 
 resource "aws_iam_role" "sfn" {
   name                 = "${var.name}-sfn"
+  path                 = var.iam_role_path
   description          = "imgresize state machine: invoke the resize function"
   assume_role_policy   = data.aws_iam_policy_document.sfn_assume.json
   permissions_boundary = var.iam_role_permissions_boundary
@@ -164,13 +183,29 @@ resource "aws_iam_role_policy" "sfn" {
 ################################################################################
 
 data "aws_iam_policy_document" "events_assume" {
+  count = var.enable_s3_trigger ? 1 : 0
+
   statement {
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["events.${local.dns_suffix}"]
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    # Confused-deputy protection: only this module's rule, in this account (EventBridge sets both
+    # keys when a rule's target assumes its role).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.object_created[0].arn]
     }
   }
 }
@@ -179,8 +214,9 @@ resource "aws_iam_role" "events" {
   count = var.enable_s3_trigger ? 1 : 0
 
   name                 = "${var.name}-events"
+  path                 = var.iam_role_path
   description          = "imgresize EventBridge rule: start the state machine"
-  assume_role_policy   = data.aws_iam_policy_document.events_assume.json
+  assume_role_policy   = data.aws_iam_policy_document.events_assume[0].json
   permissions_boundary = var.iam_role_permissions_boundary
 
   tags = var.tags
@@ -214,7 +250,19 @@ data "aws_iam_policy_document" "api_assume" {
 
     principals {
       type        = "Service"
-      identifiers = ["apigateway.${local.dns_suffix}"]
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+
+    # API Gateway does not put aws:SourceAccount or aws:SourceArn into the request when it assumes
+    # an AWS integration's credentials role (a plain StringEquals condition made every call fail
+    # with "API Gateway does not have permission to assume the provided role" in a project that
+    # tried it), so the condition can only be IfExists: it refuses a request from another account
+    # whenever the key is present, and never breaks the API. The role itself may only start and
+    # describe executions of this one state machine.
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 }
@@ -223,6 +271,7 @@ resource "aws_iam_role" "api" {
   count = var.create_api ? 1 : 0
 
   name                 = "${var.name}-api"
+  path                 = var.iam_role_path
   description          = "imgresize API: start and describe executions of the state machine"
   assume_role_policy   = data.aws_iam_policy_document.api_assume.json
   permissions_boundary = var.iam_role_permissions_boundary
@@ -263,6 +312,7 @@ resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.create_api && var.create_api_gateway_cloudwatch_role ? 1 : 0
 
   name                 = "${var.name}-apigw-cloudwatch"
+  path                 = var.iam_role_path
   description          = "API Gateway account setting: write access and execution logs to CloudWatch Logs"
   assume_role_policy   = data.aws_iam_policy_document.api_assume.json
   permissions_boundary = var.iam_role_permissions_boundary

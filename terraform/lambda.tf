@@ -16,16 +16,24 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Talks only to S3 over its public endpoint; a VPC would add NAT or endpoint cost and no protection here.
   #checkov:skip=CKV_AWS_173:The environment holds bucket names and limits, no secrets; AWS encrypts it at rest with its own key.
   #checkov:skip=CKV_AWS_272:Code signing needs a signing profile the user owns; the zip's hash is pinned by source_code_hash.
-  function_name    = var.name
-  description      = "imgresize: resizes images from ${local.originals_bucket_name} into ${local.resized_bucket_name}"
-  role             = aws_iam_role.lambda.arn
-  filename         = local.lambda_zip_path
-  source_code_hash = filebase64sha256(local.lambda_zip_path)
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  architectures    = var.architectures
-  memory_size      = var.memory_size
-  timeout          = var.timeout
+  function_name = var.name
+  description   = "imgresize: resizes images from ${local.originals_bucket_name} into ${local.resized_bucket_name}"
+  role          = aws_iam_role.lambda.arn
+
+  # The package: a local zip (hashed here, so a new build redeploys), or a zip in S3 (a release
+  # artifact; redeployed when its object version or the given hash changes). Only the chosen form's
+  # arguments are set: the provider refuses filename together with s3_*.
+  filename          = var.lambda_zip_path
+  s3_bucket         = var.lambda_s3_bucket
+  s3_key            = var.lambda_s3_key
+  s3_object_version = var.lambda_s3_object_version
+  source_code_hash  = var.lambda_zip_path != null && var.lambda_s3_key == null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash
+
+  runtime       = "provided.al2023"
+  handler       = "bootstrap"
+  architectures = var.architectures
+  memory_size   = var.memory_size
+  timeout       = var.timeout
 
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
@@ -38,17 +46,6 @@ resource "aws_lambda_function" "this" {
   }
 
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = var.create_buckets || (var.originals_bucket_name != null && var.resized_bucket_name != null)
-      error_message = "With create_buckets = false, set both originals_bucket_name and resized_bucket_name."
-    }
-    precondition {
-      condition     = local.originals_bucket_name != local.resized_bucket_name
-      error_message = "The originals and resized buckets must differ: writing results into the source bucket re-triggers the pipeline."
-    }
-  }
 
   # The log group and the role's permissions exist before the first invocation can log.
   depends_on = [

@@ -1,28 +1,67 @@
 data "aws_partition" "current" {}
 
-data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {
+  # Misuses of inputs that no single variable's validation can see (Terraform >= 1.5 validates one
+  # variable at a time). Checked here, on a data source read at the start of every plan, and every
+  # expression below stays defined when they fail, so these messages are the ones a user reads.
+  lifecycle {
+    precondition {
+      condition     = var.create_buckets || (var.originals_bucket_name != null && var.resized_bucket_name != null)
+      error_message = "With create_buckets = false, set both originals_bucket_name and resized_bucket_name to the existing buckets."
+    }
+    precondition {
+      condition     = var.originals_bucket_name == null || var.originals_bucket_name != var.resized_bucket_name
+      error_message = "originals_bucket_name and resized_bucket_name must differ: writing results into the source bucket re-triggers the pipeline."
+    }
+    precondition {
+      condition     = (var.lambda_zip_path != null) != (var.lambda_s3_bucket != null || var.lambda_s3_key != null)
+      error_message = "Set the function's package in exactly one way: lambda_zip_path (a local zip), or lambda_s3_bucket and lambda_s3_key (a zip in S3)."
+    }
+    precondition {
+      condition     = (var.lambda_s3_bucket == null) == (var.lambda_s3_key == null)
+      error_message = "lambda_s3_bucket and lambda_s3_key go together: set both, or neither and lambda_zip_path."
+    }
+    precondition {
+      condition     = var.lambda_s3_key != null || (var.lambda_s3_object_version == null && var.lambda_source_code_hash == null)
+      error_message = "lambda_s3_object_version and lambda_source_code_hash apply to a package in S3 (lambda_s3_bucket and lambda_s3_key)."
+    }
+    precondition {
+      condition     = length(var.alarm_email_addresses) == 0 || var.create_alarms
+      error_message = "alarm_email_addresses needs create_alarms = true: without alarms nothing would ever be sent to them."
+    }
+  }
+}
 
 locals {
   partition  = data.aws_partition.current.partition
   dns_suffix = data.aws_partition.current.dns_suffix
   account_id = data.aws_caller_identity.current.account_id
+  # `id` is the region's name on every provider version the module supports (`name` is deprecated in
+  # 6.x and `region` does not exist in 5.x).
+  region = data.aws_region.current.id
 
-  # Region of the deployment, read from the state machine's ARN (arn:partition:states:REGION:account:...).
-  # This works unchanged on provider 5.x and 6.x (data.aws_region's `name` is deprecated in 6.x, `region` is new).
-  region = split(":", aws_sfn_state_machine.this.arn)[3]
+  # Buckets: created here, or brought by name. An unset name becomes "-" (never a bucket name) rather
+  # than null, so that no expression fails before the preconditions above can say what is missing.
+  originals_bucket_name = var.create_buckets ? aws_s3_bucket.this["originals"].id : coalesce(var.originals_bucket_name, "-")
+  resized_bucket_name   = var.create_buckets ? aws_s3_bucket.this["resized"].id : coalesce(var.resized_bucket_name, "-")
+  originals_bucket_arn  = var.create_buckets ? aws_s3_bucket.this["originals"].arn : "arn:${local.partition}:s3:::${local.originals_bucket_name}"
+  resized_bucket_arn    = var.create_buckets ? aws_s3_bucket.this["resized"].arn : "arn:${local.partition}:s3:::${local.resized_bucket_name}"
 
-  # Default Lambda package: the Makefile's output for the chosen architecture.
-  # A variable default cannot reference path.module, hence the local.
-  lambda_zip_path = coalesce(
-    var.lambda_zip_path,
-    "${path.module}/../target/lambda/${var.architectures[0]}/imgresize-lambda/bootstrap.zip",
-  )
+  # Whether this module owns the originals bucket's notification configuration. That resource
+  # replaces the bucket's whole configuration, so on a bucket the module did not create it is only
+  # managed when asked for (create_bucket_notification = true).
+  manage_bucket_notification = coalesce(var.create_bucket_notification, var.create_buckets)
 
-  # Buckets: created here, or brought by name.
-  originals_bucket_name = var.create_buckets ? aws_s3_bucket.this["originals"].id : var.originals_bucket_name
-  resized_bucket_name   = var.create_buckets ? aws_s3_bucket.this["resized"].id : var.resized_bucket_name
-  originals_bucket_arn  = var.create_buckets ? aws_s3_bucket.this["originals"].arn : "arn:${local.partition}:s3:::${var.originals_bucket_name}"
-  resized_bucket_arn    = var.create_buckets ? aws_s3_bucket.this["resized"].arn : "arn:${local.partition}:s3:::${var.resized_bucket_name}"
+  # API Gateway access and execution logs need the region's API Gateway account setting (a CloudWatch
+  # Logs role); in a brand-new account it is unset and creating a logging stage fails. Logging is on
+  # when asked for, or when this module sets that role.
+  api_logging = var.create_api && coalesce(var.enable_api_logging, var.create_api_gateway_cloudwatch_role)
+
+  # Customer managed keys the function may use through S3 only: the created buckets' key and the
+  # existing buckets' keys.
+  s3_kms_key_arns = distinct(compact(concat([var.kms_key_arn], var.existing_bucket_kms_key_arns)))
 
   # EventBridge key filter on the (URL-encoded) object key. Each branch is JSON text so the
   # conditional has one type; `exists` matches every key.
@@ -51,5 +90,6 @@ locals {
     var.cache_control == null ? {} : { CACHE_CONTROL = var.cache_control },
   )
 
-  alarm_actions = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
+  create_sns_topic = var.create_sns_topic || length(var.alarm_email_addresses) > 0
+  alarm_actions    = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
 }

@@ -3,7 +3,7 @@
 ################################################################################
 
 resource "aws_sns_topic" "alarms" {
-  count = var.create_sns_topic ? 1 : 0
+  count = local.create_sns_topic ? 1 : 0
 
   name              = "${var.name}-alarms"
   kms_master_key_id = var.sns_kms_master_key_id
@@ -12,7 +12,7 @@ resource "aws_sns_topic" "alarms" {
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {
-  for_each = var.create_sns_topic ? toset(var.alarm_email_addresses) : toset([])
+  for_each = toset(var.alarm_email_addresses)
 
   topic_arn = aws_sns_topic.alarms[0].arn
   protocol  = "email"

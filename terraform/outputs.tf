@@ -22,6 +22,22 @@ output "resized_bucket_arn" {
   value       = local.resized_bucket_arn
 }
 
+output "key_layout" {
+  description = "Where uploads are picked up (source_prefix, source_suffixes) and where their outputs are written (dest_prefix + dest_key_pattern, with default_size as {size}): for scripts such as scripts/smoke.sh and consumers that compute output keys."
+  value = {
+    source_prefix    = var.source_prefix
+    source_suffixes  = var.source_suffixes
+    dest_prefix      = var.dest_prefix
+    dest_key_pattern = var.dest_key_pattern
+    default_size     = var.default_size
+  }
+}
+
+output "bucket_notification_managed" {
+  description = "Whether this module manages the originals bucket's notification configuration (EventBridge delivery on). When false, uploads trigger nothing until EventBridge delivery is turned on for the bucket: see the README, \"Existing buckets\"."
+  value       = local.manage_bucket_notification
+}
+
 ################################################################################
 # Function
 ################################################################################
@@ -74,6 +90,11 @@ output "state_machine_log_group_name" {
 # EventBridge
 ################################################################################
 
+output "eventbridge_rule_name" {
+  description = "Name of the rule that starts a resize for each created object (null when enable_s3_trigger = false)."
+  value       = try(aws_cloudwatch_event_rule.object_created[0].name, null)
+}
+
 output "eventbridge_rule_arn" {
   description = "ARN of the rule that starts a resize for each created object (null when enable_s3_trigger = false)."
   value       = try(aws_cloudwatch_event_rule.object_created[0].arn, null)
@@ -89,6 +110,11 @@ output "eventbridge_dlq_arn" {
   value       = try(aws_sqs_queue.eventbridge_dlq[0].arn, null)
 }
 
+output "eventbridge_dlq_url" {
+  description = "URL of the dead-letter queue of undeliverable events, for receiving and redriving them (null when not created)."
+  value       = try(aws_sqs_queue.eventbridge_dlq[0].url, null)
+}
+
 ################################################################################
 # API
 ################################################################################
@@ -96,6 +122,16 @@ output "eventbridge_dlq_arn" {
 output "api_id" {
   description = "ID of the REST API (null when create_api = false)."
   value       = try(aws_api_gateway_rest_api.this[0].id, null)
+}
+
+output "api_execution_arn" {
+  description = "Execution ARN of the REST API (arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID): append \"/STAGE/POST/resize\" etc. in execute-api:Invoke policies for callers (null when create_api = false)."
+  value       = try(aws_api_gateway_rest_api.this[0].execution_arn, null)
+}
+
+output "api_stage_arn" {
+  description = "ARN of the API stage, e.g. for a WAF association or tagging (null when create_api = false)."
+  value       = try(aws_api_gateway_stage.this[0].arn, null)
 }
 
 output "api_invoke_url" {
@@ -119,12 +155,12 @@ output "api_role_arn" {
 }
 
 output "api_access_log_group_name" {
-  description = "Log group of the API's access logs."
+  description = "Log group of the API's access logs (null unless API logging is on: enable_api_logging)."
   value       = try(aws_cloudwatch_log_group.api_access[0].name, null)
 }
 
 output "api_execution_log_group_name" {
-  description = "Log group of the API's execution logs (written when api_execution_logging_level is not OFF)."
+  description = "Log group of the API's execution logs (null unless API logging is on: enable_api_logging)."
   value       = try(aws_cloudwatch_log_group.api_execution[0].name, null)
 }
 
@@ -144,7 +180,7 @@ output "api_key_value" {
 ################################################################################
 
 output "sns_topic_arn" {
-  description = "ARN of the alarms' SNS topic (null when create_sns_topic = false)."
+  description = "ARN of the alarms' SNS topic (null when neither create_sns_topic nor alarm_email_addresses asks for one)."
   value       = try(aws_sns_topic.alarms[0].arn, null)
 }
 

@@ -88,7 +88,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     id     = "imgresize"
     status = "Enabled"
 
-    filter {}
+    # The whole bucket. An empty `filter {}` warns on provider 5.86+ ("No attribute specified when one
+    # (and only one) of [...] is required") and an omitted filter warns too; an empty prefix is
+    # accepted without a warning by every provider version the module supports.
+    filter {
+      prefix = ""
+    }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
@@ -150,11 +155,11 @@ resource "aws_s3_bucket_policy" "tls_only" {
 }
 
 # S3 → EventBridge: every object event of the originals bucket goes to the default event bus.
-# This resource owns the bucket's whole notification configuration: for an existing bucket
-# that already has notifications, set create_bucket_notification = false and enable
-# EventBridge delivery on it yourself.
+# This resource owns the bucket's whole notification configuration (PutBucketNotificationConfiguration
+# replaces it): managed by default only for the bucket the module creates. For an existing bucket,
+# EventBridge delivery is turned on without touching its other notifications as the README shows.
 resource "aws_s3_bucket_notification" "originals" {
-  count = var.create_bucket_notification ? 1 : 0
+  count = local.manage_bucket_notification ? 1 : 0
 
   bucket      = local.originals_bucket_name
   eventbridge = true

@@ -24,6 +24,17 @@ variable "tags" {
   }
 }
 
+variable "iam_role_path" {
+  description = "Path of every IAM role the module creates (e.g. \"/imgresize/\"), for organisations whose policies or SCPs key on role paths."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7E]{1,510}/)?$", var.iam_role_path))
+    error_message = "iam_role_path must start and end with '/' (\"/\" alone is the default path), at most 512 printable ASCII characters."
+  }
+}
+
 variable "iam_role_permissions_boundary" {
   description = "ARN of a permissions boundary policy set on every IAM role the module creates (null: none)."
   type        = string
@@ -68,9 +79,9 @@ variable "resized_bucket_name" {
 }
 
 variable "create_bucket_notification" {
-  description = "Manage the originals bucket's notification configuration with EventBridge delivery on. The resource owns the bucket's whole notification configuration: set false for an existing bucket that has other notifications, and turn on EventBridge delivery yourself."
+  description = "Manage the originals bucket's notification configuration (aws_s3_bucket_notification) with EventBridge delivery on. That resource replaces the bucket's whole notification configuration, so null (the default) means: yes for buckets the module creates, no for an existing bucket (turn EventBridge delivery on yourself, see the README). true on an existing bucket removes its other notifications."
   type        = bool
-  default     = true
+  default     = null
 }
 
 variable "force_destroy" {
@@ -80,13 +91,24 @@ variable "force_destroy" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key ARN for SSE-KMS on the created buckets, and for the function's kms:Decrypt/kms:GenerateDataKey (also set it for existing buckets encrypted with a customer key). null: SSE-S3."
+  description = "KMS key ARN for SSE-KMS on the buckets the module creates (the function may use it through S3). null: SSE-S3. For existing buckets use existing_bucket_kms_key_arns."
   type        = string
   default     = null
 
   validation {
     condition     = var.kms_key_arn == null || can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
     error_message = "kms_key_arn must be a KMS key ARN (arn:...:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "existing_bucket_kms_key_arns" {
+  description = "Customer managed KMS keys of existing buckets (SSE-KMS): the function gets kms:Decrypt (reading originals) and kms:GenerateDataKey (writing resized images) on these keys, only through S3 in this region (kms:ViaService). The two buckets may use different keys: list both."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for k in var.existing_bucket_kms_key_arns : can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", k))])
+    error_message = "existing_bucket_kms_key_arns must be KMS key ARNs (arn:...:kms:REGION:ACCOUNT:key/ID); aliases are not accepted by IAM policies."
   }
 }
 
@@ -205,13 +227,57 @@ variable "create_eventbridge_dlq" {
 ################################################################################
 
 variable "lambda_zip_path" {
-  description = "Path of the function's zip (cargo-lambda output). null: the Makefile's output for the chosen architecture, <repo>/target/lambda/<arch>/imgresize-lambda/bootstrap.zip."
+  description = "Path of the function's zip on the machine running Terraform: a released imgresize-<version>-<arch>.zip (make release) or cargo-lambda's target/lambda/imgresize-lambda/bootstrap.zip. Set this, or lambda_s3_bucket and lambda_s3_key."
   type        = string
   default     = null
 
   validation {
     condition     = var.lambda_zip_path == null || endswith(coalesce(var.lambda_zip_path, "x.zip"), ".zip")
     error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
+variable "lambda_s3_bucket" {
+  description = "Bucket holding the function's zip, in the deployment's region (instead of lambda_zip_path)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lambda_s3_bucket))
+    error_message = "lambda_s3_bucket must be a valid S3 bucket name."
+  }
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the function's zip in lambda_s3_bucket, e.g. \"imgresize/imgresize-0.1.0-arm64.zip\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_key == null || endswith(coalesce(var.lambda_s3_key, "x.zip"), ".zip")
+    error_message = "lambda_s3_key must name a .zip object."
+  }
+}
+
+variable "lambda_s3_object_version" {
+  description = "Object version of the zip in a versioned lambda_s3_bucket (null: the current object). A new version redeploys the function."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_object_version == null || length(coalesce(var.lambda_s3_object_version, "x")) > 0
+    error_message = "lambda_s3_object_version must be a non-empty version ID or null."
+  }
+}
+
+variable "lambda_source_code_hash" {
+  description = "Base64-encoded SHA-256 of the zip in S3 (openssl dgst -sha256 -binary ZIP | base64), so that a new zip under the same key redeploys the function (null: only key or version changes redeploy)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_source_code_hash == null || can(regex("^[A-Za-z0-9+/]{43}=$", var.lambda_source_code_hash))
+    error_message = "lambda_source_code_hash must be a base64-encoded SHA-256 (44 characters ending in '=')."
   }
 }
 
@@ -271,9 +337,9 @@ variable "dest_prefix" {
 }
 
 variable "dest_key_pattern" {
-  description = "DEST_KEY_PATTERN: destination key after the prefix; placeholders {dir}, {stem}, {ext}, {size}."
+  description = "DEST_KEY_PATTERN: destination key after the prefix; placeholders {dir} (the source key's folder, with its '/'), {stem}, {ext}, {size}. Without {dir}, a/cat.jpg and b/cat.jpg share one output."
   type        = string
-  default     = "{stem}_resized.{ext}"
+  default     = "{dir}{stem}_resized.{ext}"
 
   validation {
     condition     = strcontains(var.dest_key_pattern, "{stem}") && strcontains(var.dest_key_pattern, "{ext}")
@@ -488,8 +554,14 @@ variable "api_quota_period" {
   }
 }
 
+variable "enable_api_logging" {
+  description = "Access logs and execution logs (api_execution_logging_level) of the API stage. They need the region's API Gateway account setting, a CloudWatch Logs role, set once per account and region: without it creating the stage fails. null (the default): on only when this module sets that role (create_api_gateway_cloudwatch_role); set true when it is already set in the account."
+  type        = bool
+  default     = null
+}
+
 variable "api_execution_logging_level" {
-  description = "API Gateway execution logging: OFF, ERROR or INFO (needs the account's CloudWatch role, see create_api_gateway_cloudwatch_role)."
+  description = "API Gateway execution logging when enable_api_logging is on: OFF, ERROR or INFO."
   type        = string
   default     = "ERROR"
 
@@ -500,7 +572,7 @@ variable "api_execution_logging_level" {
 }
 
 variable "create_api_gateway_cloudwatch_role" {
-  description = "Create a role for API Gateway to write logs and set it in the region's API Gateway account settings (aws_api_gateway_account). Access logging fails without that setting; it is account-wide, so leave false if another stack manages it or it is already set."
+  description = "Create a role for API Gateway to write logs and set it in the region's API Gateway account settings (aws_api_gateway_account). That setting is one per account and region, shared by every API there: this replaces whatever another stack set, and on provider 6.x destroying it clears the setting for all of them. Leave false unless this stack is the one that owns it (see the README)."
   type        = bool
   default     = false
 }
@@ -582,13 +654,13 @@ variable "alarm_actions" {
 }
 
 variable "create_sns_topic" {
-  description = "Create an SNS topic the alarms notify."
+  description = "Create an SNS topic the alarms notify (also created when alarm_email_addresses is not empty)."
   type        = bool
   default     = false
 }
 
 variable "alarm_email_addresses" {
-  description = "E-mail addresses subscribed to the created SNS topic (each must confirm the subscription)."
+  description = "E-mail addresses notified by the alarms: an SNS topic is created for them and each address must confirm its subscription. Needs create_alarms = true."
   type        = list(string)
   default     = []
 

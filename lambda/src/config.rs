@@ -33,7 +33,9 @@ pub struct S3Settings {
 }
 
 pub const DEFAULT_PREFIX: &str = "output/";
-pub const DEFAULT_KEY_PATTERN: &str = "{stem}_resized.{ext}";
+/// `{dir}` keeps the source's folder: without it `a/cat.jpg` and `b/cat.jpg` wrote one object, the
+/// later upload silently replacing the other's output. `b.jpg` still gives `output/b_resized.jpg`.
+pub const DEFAULT_KEY_PATTERN: &str = "{dir}{stem}_resized.{ext}";
 pub const DEFAULT_SIZE: u32 = 1000;
 pub const DEFAULT_QUALITY: u8 = 82;
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 50 * 1024 * 1024;
@@ -149,10 +151,26 @@ mod tests {
     }
 
     #[test]
+    fn the_default_pattern_keeps_outputs_of_same_named_files_apart() {
+        let key = |source: &str| {
+            crate::keys::destination_key(
+                DEFAULT_PREFIX,
+                DEFAULT_KEY_PATTERN,
+                source,
+                crate::engine::OutputFormat::Jpeg,
+                DEFAULT_SIZE,
+            )
+        };
+        assert_eq!(key("b.jpg"), Ok("output/b_resized.jpg".to_string()));
+        assert_eq!(key("a/cat.jpg"), Ok("output/a/cat_resized.jpg".to_string()));
+        assert_ne!(key("a/cat.jpg"), key("b/cat.jpg"));
+    }
+
+    #[test]
     fn defaults_follow_the_contract() {
         let c = config(&[("DEST_BUCKET", "out")]).expect("config");
         assert_eq!(c.dest_prefix, "output/");
-        assert_eq!(c.dest_key_pattern, "{stem}_resized.{ext}");
+        assert_eq!(c.dest_key_pattern, "{dir}{stem}_resized.{ext}");
         assert_eq!((c.default_size, c.quality), (1000, 82));
         assert_eq!((c.max_input_bytes, c.max_pixels), (52_428_800, 60_000_000));
         assert!(c.allows_bucket("anything"));

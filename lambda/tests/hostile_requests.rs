@@ -114,6 +114,9 @@ impl Fixture {
         let config = Config::from_lookup(|name| match name {
             "DEST_BUCKET" => Some(DEST.to_string()),
             "ALLOWED_SOURCE_BUCKETS" => Some(format!("{SOURCE},{DEST}")),
+            // The model below is written for this pattern; the default ({dir} first) is covered in
+            // config.rs.
+            "DEST_KEY_PATTERN" => Some(PATTERN.to_string()),
             _ => None,
         })
         .expect("config");

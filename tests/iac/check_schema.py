@@ -251,7 +251,8 @@ def check(paths, schemas):
 
 def default_paths():
     root = REPO / "terraform"
-    return [root] + sorted(p for p in (root / "examples").glob("*") if p.is_dir())
+    # The consumer fixture: the module as a user's stack calls it (tests/iac/consumer/main.tf).
+    return [root] + sorted(p for p in (root / "examples").glob("*") if p.is_dir()) + [REPO / "tests" / "iac" / "consumer"]
 
 
 def main(argv=None):

@@ -61,3 +61,8 @@ def datas(module):
 @pytest.fixture(scope="session")
 def samples():
     return json.loads((HERE / "template_samples.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def variables(module):
+    return {name: body for _, name, _, body in blocks(module, "variable")}

@@ -48,7 +48,7 @@ check schema 'schema check' "$T/hcl/bin/python" tests/iac/check_schema.py
 export IAC_PLANS="$OUT/plans"
 check terraform 'terraform check' python3 tests/iac/terraform.py --plans "$IAC_PLANS"
 check pytest '(passed|failed|error)' "$T/hcl/bin/python" -m pytest -q -p no:cacheprovider tests/iac
-check checkov 'Passed checks' env LOG_LEVEL=ERROR "$T/checkov/bin/checkov" --directory terraform --framework terraform \
+check checkov 'Passed checks' env LOG_LEVEL=ERROR "$T/checkov/bin/checkov" --directory terraform --directory tests/iac/consumer --framework terraform \
   --skip-download --external-checks-dir tests/iac/checkov --compact --quiet
 check render 'rendered' "$T/hcl/bin/python" tests/iac/render.py --sample state_machine.asl.json -o "$OUT/state_machine.asl.json"
 check statelint 'error' "$T/statelint/bin/statelint" "$OUT/state_machine.asl.json"

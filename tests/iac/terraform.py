@@ -2,8 +2,8 @@
 """Real Terraform, offline: `fmt -check`, `init`, `validate`, `plan` and `show -json` of the module,
 its examples and every root listed in ROOTS, against the aws provider stub (tests/iac/provider/stub.py)
 serving each provider version of tests/iac/schema/; `plan` of the VARIANTS of a root's inputs;
-`terraform test` of the module with the
-files of tests/iac/tftest/; the broken fixtures of BROKEN must fail; and
+`terraform test` of the module (its own
+terraform/tests/*.tftest.hcl); the broken fixtures of BROKEN must fail; and
 tests/iac/render.py must render every sample of template_samples.json exactly as templatefile() does.
 
     tests/iac/terraform.py [--plans DIR] [--jobs N] [--write-rendered]
@@ -43,15 +43,16 @@ VERSIONS = ["5.26.0", "5.100.0", "6.66.0"]
 NEWEST = VERSIONS[-1]
 
 # Every root module that must validate and plan, repo-relative, with the inputs of its plan.
-# Add new roots (e.g. the consumer fixture of issue 13) here: the check, the plans kept for
-# pytest and test_terraform.py all read this table.
+# The check, the plans kept for pytest and test_terraform.py all read this table.
 # "versions": the provider versions to run it with (default: all of VERSIONS).
 ROOTS = {
-    # The module alone, with its defaults and a package (a dummy zip, see DUMMY_ZIPS): the examples
-    # run it under every provider version already.
-    "terraform": {"versions": [NEWEST], "vars": {"lambda_zip_path": "../target/lambda/arm64/imgresize-lambda/bootstrap.zip"}},
+    # The module alone needs only its package; the examples run it under every provider version.
+    "terraform": {"versions": [NEWEST], "vars": {"lambda_s3_bucket": "artifacts", "lambda_s3_key": "imgresize/imgresize-0.1.0-arm64.zip"}},
     "terraform/examples/complete": {"var_file": "terraform.tfvars"},
     "terraform/examples/existing-buckets": {"var_file": "terraform.tfvars.example"},
+    # A user's stack: the module copied out of the repository (its modules/imgresize link is
+    # dereferenced by the copy), existing buckets, a zip in S3, AWS China.
+    "tests/iac/consumer": {},
 }
 
 # Inputs that switch the module's optional parts on or off: each must plan too (count/for_each,
@@ -82,11 +83,9 @@ BROKEN = {
 # Terraform's own rendering of every sample of template_samples.json (see check_templates).
 RENDERED = HERE / "template_samples.rendered.json"
 
-# `terraform test` files run against the module (copied into the module copy's tests/ folder).
-TFTEST = HERE / "tftest"
-
-# What the copy holds: every tree a root may reach through a relative module source.
-COPIED = ["terraform", "tests/iac/tf_fixtures", "tests/iac/tftest"]
+# What the copy holds: every tree a root may reach through a relative module source. The module's
+# `terraform test` files are its own, terraform/tests/*.tftest.hcl.
+COPIED = ["terraform", "tests/iac/tf_fixtures", "tests/iac/consumer"]
 # The module's default zip path (<repo>/target/lambda/<arch>/...): filebase64sha256() reads it at plan.
 DUMMY_ZIPS = [f"target/lambda/{arch}/imgresize-lambda/bootstrap.zip" for arch in ("arm64", "x86_64")]
 
@@ -172,12 +171,7 @@ class Workspace:
         return out.returncode, out.stdout + out.stderr
 
     def test(self, rel, version):
-        """(ok, line, output) of `terraform test` in the copy of root `rel`, with the files of
-        tests/iac/tftest/ added to the copy's tests/ folder."""
-        tests = self.repo(version) / rel / "tests"
-        tests.mkdir(exist_ok=True)
-        for f in sorted(TFTEST.glob("*.tftest.hcl")):
-            shutil.copy(f, tests / f.name)
+        """(ok, line, output) of `terraform test` (the root's tests/*.tftest.hcl) in the copy of root `rel`."""
         rc, out = self.run(rel, version, ["init", "-input=false", "-backend=false"])
         if rc == 0:
             rc, out = self.run(rel, version, ["test"])

@@ -22,7 +22,7 @@ def test_versions(module):
     (terraform,) = module["versions.tf"]["terraform"]
     assert unquote(terraform["required_version"]) == ">= 1.5"
     aws = terraform["required_providers"][0]["aws"]
-    assert {k: unquote(v) for k, v in aws.items() if not k.startswith("__")} == {"source": "hashicorp/aws", "version": ">= 5.0, < 7.0"}
+    assert {k: unquote(v) for k, v in aws.items() if not k.startswith("__")} == {"source": "hashicorp/aws", "version": ">= 5.26, < 7.0"}
 
 
 @pytest.mark.parametrize("directory", [MODULE, *EXAMPLES], ids=lambda p: p.name)
@@ -54,16 +54,29 @@ def test_lambda_function(resources):
     assert fn["handler"] == '"bootstrap"'
     assert fn["architectures"] == "${var.architectures}"
     assert fn["memory_size"] == "${var.memory_size}"
-    assert fn["filename"] == "${local.lambda_zip_path}"
-    assert fn["source_code_hash"] == "${filebase64sha256(local.lambda_zip_path)}"
+    assert fn["filename"] == "${var.lambda_zip_path}"
+    assert fn["s3_bucket"] == "${var.lambda_s3_bucket}" and fn["s3_key"] == "${var.lambda_s3_key}"
+    assert fn["source_code_hash"] == "${var.lambda_zip_path != null && var.lambda_s3_key == null ? filebase64sha256(var.lambda_zip_path) : var.lambda_source_code_hash}"
     assert fn["tracing_config"][0]["mode"] == '"Active"'
     assert fn["role"] == "${aws_iam_role.lambda.arn}"
     assert "${aws_cloudwatch_log_group.lambda}" in fn["depends_on"]
 
 
-def test_lambda_zip_default_is_the_makefile_output():
-    text = (MODULE / "main.tf").read_text()
-    assert '"${path.module}/../target/lambda/${var.architectures[0]}/imgresize-lambda/bootstrap.zip"' in text
+def test_nothing_in_the_module_refers_outside_its_folder():
+    """Sourced from git or a registry, the module is its folder alone: a default such as
+    "${path.module}/../target/..." (the old zip path) fails every plan there."""
+    for tf in MODULE.glob("*.tf"):
+        text = tf.read_text()
+        assert "path.module}/.." not in text, f"{tf.name} reaches outside the module"
+        assert not re.search(r'"\.\./', text), f"{tf.name} uses a relative path outside the module"
+        assert "path.root" not in text and "path.cwd" not in text, f"{tf.name} depends on the caller's folder"
+
+
+def test_the_package_is_a_local_zip_or_an_s3_object(datas):
+    """Exactly one way to give the package, said by a precondition that names the inputs."""
+    checks = datas[("aws_caller_identity", "current")]["lifecycle"][0]["precondition"]
+    messages = " ".join(unquote(c["error_message"]) for c in checks)
+    assert "lambda_zip_path" in messages and "lambda_s3_bucket and lambda_s3_key" in messages
 
 
 def test_lambda_log_group_is_the_functions(resources):
@@ -125,10 +138,33 @@ def test_api_deployment_redeploys_on_every_change(resources):
 def test_api_stage(resources):
     stage = resources[("aws_api_gateway_stage", "this")]
     assert stage["xray_tracing_enabled"] is True
-    assert stage["access_log_settings"][0]["destination_arn"] == "${aws_cloudwatch_log_group.api_access[0].arn}"
+    # Access logs only with the log group, which exists only when API logging is on: a stage with
+    # logs cannot be created in an account whose API Gateway CloudWatch role was never set.
+    (dyn,) = [d['"access_log_settings"'] for d in stage["dynamic"] if '"access_log_settings"' in d]
+    assert dyn["for_each"] == "${aws_cloudwatch_log_group.api_access}"
+    for group in ("api_access", "api_execution"):
+        assert resources[("aws_cloudwatch_log_group", group)]["count"] == "${local.api_logging ? 1 : 0}"
     settings = resources[("aws_api_gateway_method_settings", "all")]["settings"][0]
     assert settings["throttling_rate_limit"] == "${var.api_throttling_rate_limit}"
     assert settings["throttling_burst_limit"] == "${var.api_throttling_burst_limit}"
+    assert settings["logging_level"] == '${local.api_logging ? var.api_execution_logging_level : "OFF"}'
+
+
+def test_nothing_account_wide_by_default(module, variables):
+    """The API Gateway account setting is a per-region singleton: off by default in the module and
+    in both examples, and API logging (which needs it) follows it unless asked for."""
+    assert variables["create_api_gateway_cloudwatch_role"]["default"] is False
+    assert variables["enable_api_logging"]["default"] is None
+    text = (MODULE / "main.tf").read_text()
+    assert "api_logging = var.create_api && coalesce(var.enable_api_logging, var.create_api_gateway_cloudwatch_role)" in text
+    for example in EXAMPLES:
+        parsed = parse_dir(example)
+        for _, name, _, body in blocks(parsed, "variable"):
+            if name == "create_api_gateway_cloudwatch_role":
+                assert body["default"] is False, f"{example.name}: takes over the account's API Gateway setting"
+        tfvars = example / "terraform.tfvars"
+        if tfvars.is_file():
+            assert not re.search(r"^create_api_gateway_cloudwatch_role\s*=\s*true", tfvars.read_text(), re.M)
 
 
 def test_state_machine(resources):
@@ -186,9 +222,12 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"sts:AssumeRole"']
             continue
         sid = unquote(st.get("sid", ""))
-        if sid == "BucketKey":  # the user's KMS key, only when var.kms_key_arn is set
-            assert st["resources"] == ["${statement.value}"]
+        if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
+            assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']
+            (cond,) = st["condition"]
+            assert unquote(cond["variable"]) == "kms:ViaService"
+            assert cond["values"] == ['"s3.${local.region}.${local.dns_suffix}"']
             continue
         assert (name, sid) in EXPECTED_STATEMENTS, f"unexpected statement {name}/{sid}"
         actions, res = EXPECTED_STATEMENTS[(name, sid)]
@@ -208,10 +247,40 @@ def test_star_resources_are_commented_as_required():
 
 
 def test_assume_role_principals(datas):
-    expect = {"lambda_assume": "lambda", "sfn_assume": "states", "events_assume": "events", "api_assume": "apigateway"}
+    """The literal principals AWS documents: "<service>.amazonaws.com" in aws, aws-cn and aws-us-gov
+    for these four services (a DNS-suffix principal is "lambda.amazonaws.com.cn" in China: refused)."""
+    expect = {"lambda_assume": "lambda", "sfn_assume": "states", "events_assume": "events", "api_assume": "apigateway",
+              "eventbridge_dlq": "events"}
     for name, service in expect.items():
         (st,) = datas[("aws_iam_policy_document", name)]["statement"]
-        assert st["principals"][0]["identifiers"] == [f'"{service}.${{local.dns_suffix}}"']
+        assert st["principals"][0]["identifiers"] == [f'"{service}.amazonaws.com"']
+    for tf in MODULE.glob("*.tf"):
+        assert not re.search(r"identifiers\s*=\s*\[[^\]]*dns_suffix", tf.read_text()), tf.name
+
+
+def conditions(st):
+    return {unquote(c["variable"]): (unquote(c["test"]), c["values"]) for c in st.get("condition", [])}
+
+
+def test_trust_policies_name_their_source(datas):
+    """Confused-deputy protection wherever the service sets the keys."""
+    (sfn,) = datas[("aws_iam_policy_document", "sfn_assume")]["statement"]
+    assert conditions(sfn) == {"aws:SourceAccount": ("StringEquals", ["${local.account_id}"])}
+    (events,) = datas[("aws_iam_policy_document", "events_assume")]["statement"]
+    assert conditions(events) == {
+        "aws:SourceAccount": ("StringEquals", ["${local.account_id}"]),
+        "aws:SourceArn": ("ArnEquals", ["${aws_cloudwatch_event_rule.object_created[0].arn}"]),
+    }
+    # API Gateway does not send the keys when it assumes an integration's role: IfExists only.
+    (api,) = datas[("aws_iam_policy_document", "api_assume")]["statement"]
+    assert conditions(api) == {"aws:SourceAccount": ("StringEqualsIfExists", ["${local.account_id}"])}
+
+
+def test_roles_take_the_path(resources):
+    for (rtype, name), body in resources.items():
+        if rtype == "aws_iam_role":
+            assert body["path"] == "${var.iam_role_path}", name
+            assert body["permissions_boundary"] == "${var.iam_role_permissions_boundary}", name
 
 
 def test_roles_use_their_own_policy(resources):
@@ -222,6 +291,26 @@ def test_roles_use_their_own_policy(resources):
 
 
 # --- S3 ---------------------------------------------------------------------------------------------
+
+def test_existing_buckets_keep_their_notifications(resources, variables):
+    """aws_s3_bucket_notification replaces a bucket's whole notification configuration: by default it
+    is managed only on the bucket the module creates."""
+    notification = resources[("aws_s3_bucket_notification", "originals")]
+    assert notification["count"] == "${local.manage_bucket_notification ? 1 : 0}"
+    assert variables["create_bucket_notification"]["default"] is None
+    assert "manage_bucket_notification = coalesce(var.create_bucket_notification, var.create_buckets)" in (MODULE / "main.tf").read_text()
+
+
+def test_lifecycle_filter_is_the_form_every_provider_accepts(resources):
+    """`filter {}` warns on provider 5.86+; an empty prefix is accepted quietly by all."""
+    (rule,) = resources[("aws_s3_bucket_lifecycle_configuration", "this")]["rule"]
+    assert rule["filter"] == [{"prefix": '""', "__is_block__": True}] or rule["filter"][0]["prefix"] == '""'
+
+
+def test_outputs_do_not_collide_by_default(variables):
+    """a/cat.jpg and b/cat.jpg must not share an output key."""
+    assert unquote(variables["dest_key_pattern"]["default"]).startswith("{dir}")
+
 
 def test_created_buckets_are_locked_down(resources):
     for rtype in ("aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",

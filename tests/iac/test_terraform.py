@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(tf.terraform_binary() is None, reason="no terraf
 
 COMPLETE = "terraform/examples/complete"
 EXISTING = "terraform/examples/existing-buckets"
+CONSUMER = "tests/iac/consumer"
 M = "module.imgresize."
 
 
@@ -68,10 +69,52 @@ def test_existing_buckets_creates_no_bucket_or_bucket_setting(plan):
     assert M + "aws_lambda_function.this" in addrs
 
 
-@pytest.mark.xfail(reason="issue 13 item 4: with create_buckets = false the notification must be opt-in "
-                          "(the lead's fix in main); remove this mark when it lands", strict=False)
 def test_existing_buckets_leaves_the_bucket_notification_alone(plan):
+    """aws_s3_bucket_notification replaces a bucket's whole notification configuration."""
     assert not any(a.startswith(M + "aws_s3_bucket_notification.") for a in created(plan(EXISTING)))
+    assert plan(EXISTING)["planned_values"]["outputs"]["bucket_notification_managed"]["value"] is False
+
+
+@pytest.mark.parametrize("root", sorted(tf.ROOTS))
+def test_nothing_account_wide_is_taken_over(plan, root):
+    """The API Gateway account setting is one per account and region: no root manages it by default,
+    and nothing that needs it (API logs) is turned on, so a brand-new account applies."""
+    addrs = created(plan(root))
+    assert not [a for a in addrs if "aws_api_gateway_account." in a or "api_gateway_cloudwatch" in a]
+    assert not [a for a in addrs if "aws_cloudwatch_log_group.api_" in a]
+    for address in (a for a in addrs if a.endswith("aws_api_gateway_stage.this[0]")):
+        assert after(plan(root), address)["access_log_settings"] == []
+    for address in (a for a in addrs if a.endswith("aws_api_gateway_method_settings.all[0]")):
+        assert after(plan(root), address)["settings"][0]["logging_level"] == "OFF"
+
+
+def test_the_consumer_keeps_its_buckets_and_their_notifications(plan):
+    """A user's stack on existing buckets: the module creates no bucket or bucket setting, and the
+    only notification configuration is the consumer's own (which turns on EventBridge delivery)."""
+    addrs = created(plan(CONSUMER))
+    assert not [a for a in addrs if a.startswith(M + "aws_s3_bucket")]
+    assert "aws_s3_bucket_notification.uploads" in addrs
+    assert after(plan(CONSUMER), "aws_s3_bucket_notification.uploads")["eventbridge"] is True
+    function = after(plan(CONSUMER), M + "aws_lambda_function.this")
+    assert (function["s3_bucket"], function["s3_key"], function["filename"]) == (
+        "corp-artifacts", "imgresize/imgresize-0.1.0-arm64.zip", None)
+
+
+def test_the_consumer_in_china_gets_china_arns_and_the_documented_principals(plan):
+    consumer = plan(CONSUMER)
+    roles = {a: after(consumer, a) for a in created(consumer) if ".aws_iam_role." in a}
+    assert len(roles) == 4  # lambda, sfn, events, api
+    known = 0
+    for address, role in roles.items():
+        assert role["path"] == "/imgresize/", address
+        if "assume_role_policy" not in role:  # EventBridge's names the rule's ARN: known after apply
+            continue
+        service = json.loads(role["assume_role_policy"])["Statement"][0]["Principal"]["Service"]
+        assert service.endswith(".amazonaws.com") and not service.endswith(".cn"), f"{address}: {service}"
+        known += 1
+    assert known == 3
+    uri = after(consumer, M + "aws_api_gateway_integration.resize_post[0]")["uri"]
+    assert uri.startswith("arn:aws-cn:apigateway:cn-north-1:states:action/")
 
 
 @pytest.mark.parametrize("root, version", [(r, v) for r in sorted(tf.ROOTS) for v in tf.versions_of(r)])

@@ -21,7 +21,7 @@ use imgresize_tests::{buckets, images, unique_name};
 use serde_json::{json, Value};
 
 const KEY: &str = "photos/cat.jpg";
-const DEST_KEY: &str = "output/cat_resized.jpg";
+const DEST_KEY: &str = "output/photos/cat_resized.jpg";
 const ATTEMPT_TIMEOUT_MS: &str = "1500";
 const BODY_TIMEOUT_MS: &str = "2000";
 

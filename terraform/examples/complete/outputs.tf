@@ -23,6 +23,11 @@ output "api_resize_url" {
   value       = module.imgresize.api_resize_url
 }
 
+output "api_execution_arn" {
+  description = "Execution ARN of the API, for execute-api:Invoke policies of callers."
+  value       = module.imgresize.api_execution_arn
+}
+
 output "api_executions_url" {
   description = "GET this URL + the execution name to see the result of a POST."
   value       = module.imgresize.api_executions_url
@@ -41,4 +46,9 @@ output "log_group_names" {
     state_machine = module.imgresize.state_machine_log_group_name
     api_access    = module.imgresize.api_access_log_group_name
   }
+}
+
+output "key_layout" {
+  description = "Where uploads are picked up and where their outputs are written (read by scripts/smoke.sh)."
+  value       = module.imgresize.key_layout
 }

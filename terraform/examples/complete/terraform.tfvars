@@ -10,8 +10,9 @@ force_destroy           = true
 resized_expiration_days = 90
 source_suffixes         = []
 
-api_authorization                  = "AWS_IAM"
-create_api_gateway_cloudwatch_role = true
+api_authorization = "AWS_IAM"
+# API logs need the region's API Gateway CloudWatch role; uncomment when it is set in the account.
+# enable_api_logging = true
 
 alarm_email_addresses = []
 log_retention_days    = 30

@@ -31,6 +31,17 @@ variable "architecture" {
   }
 }
 
+variable "lambda_zip_path" {
+  description = "The function's zip (null: this repository's make build output for var.architecture)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_zip_path == null || endswith(coalesce(var.lambda_zip_path, "x.zip"), ".zip")
+    error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
 variable "memory_size" {
   description = "Memory of the function in MB."
   type        = number
@@ -103,10 +114,16 @@ variable "api_authorization" {
   }
 }
 
-variable "create_api_gateway_cloudwatch_role" {
-  description = "Set the region's API Gateway CloudWatch Logs role (account-wide; needed once for API logs). Set false if another stack manages it."
+variable "enable_api_logging" {
+  description = "API access and execution logs: needs the region's API Gateway CloudWatch role already set (null: only when create_api_gateway_cloudwatch_role sets it)."
   type        = bool
-  default     = true
+  default     = null
+}
+
+variable "create_api_gateway_cloudwatch_role" {
+  description = "Make this stack own the region's API Gateway CloudWatch Logs role (an account-wide setting shared by every API in the region; replaces another stack's). Leave false unless no other stack manages it."
+  type        = bool
+  default     = false
 }
 
 variable "alarm_email_addresses" {

@@ -2,9 +2,13 @@ provider "aws" {
   region = var.region
 }
 
-# The module on buckets that already exist: it creates the function, the state machine, the
-# trigger, the API and the alarms, and turns on EventBridge delivery for the originals bucket.
-# Their public access, encryption and bucket policies stay the owner's business.
+# The module on buckets that already exist and may have other users: it creates the function, the
+# state machine, the trigger, the API and the alarms, and changes nothing on the buckets. Their
+# public access, encryption, bucket policies and notifications stay the owner's business:
+#   - EventBridge delivery must be on for the originals bucket (once, without touching its other
+#     notifications: see the module's README, "Existing buckets"); the output
+#     bucket_notification_managed says whether this stack manages it;
+#   - SSE-KMS buckets list their keys in existing_bucket_kms_key_arns.
 module "imgresize" {
   source = "../.."
 
@@ -12,16 +16,15 @@ module "imgresize" {
   create_buckets        = false
   originals_bucket_name = var.originals_bucket_name
   resized_bucket_name   = var.resized_bucket_name
+  lambda_zip_path       = var.lambda_zip_path
 
   # Only uploads under this prefix are resized, and the function may read nothing else.
   source_prefix = var.source_prefix
   dest_prefix   = var.dest_prefix
 
-  # Existing buckets encrypted with a customer managed key: the function needs that key.
-  kms_key_arn = var.kms_key_arn
+  existing_bucket_kms_key_arns = var.existing_bucket_kms_key_arns
 
-  # aws_s3_bucket_notification owns the bucket's whole notification configuration: if the
-  # originals bucket already notifies other targets, set this false and enable EventBridge
-  # delivery on the bucket yourself.
+  # null (false for existing buckets): the bucket's notification configuration is left alone.
+  # true replaces the bucket's whole notification configuration with EventBridge delivery only.
   create_bucket_notification = var.manage_bucket_notification
 }

@@ -40,14 +40,25 @@ variable "resized_bucket_name" {
   }
 }
 
+variable "lambda_zip_path" {
+  description = "The function's zip: a released imgresize-<version>-arm64.zip, or this repository's make build output."
+  type        = string
+  default     = "../../../target/lambda/arm64/imgresize-lambda/bootstrap.zip"
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must name a .zip file."
+  }
+}
+
 variable "source_prefix" {
   description = "Only keys under this prefix are resized (\"\": the whole bucket)."
   type        = string
   default     = "uploads/"
 
   validation {
-    condition     = !startswith(var.source_prefix, "/")
-    error_message = "source_prefix must not start with '/'."
+    condition     = can(regex("^[A-Za-z0-9/._-]*$", var.source_prefix)) && !startswith(var.source_prefix, "/")
+    error_message = "source_prefix may contain only letters, digits, '/', '.', '_' and '-', and must not start with '/'."
   }
 }
 
@@ -62,19 +73,19 @@ variable "dest_prefix" {
   }
 }
 
-variable "kms_key_arn" {
-  description = "KMS key of the buckets, when they use SSE-KMS with a customer managed key (null: SSE-S3)."
-  type        = string
-  default     = null
+variable "existing_bucket_kms_key_arns" {
+  description = "Customer managed KMS keys of the buckets when they use SSE-KMS (both, if they differ); []: SSE-S3."
+  type        = list(string)
+  default     = []
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:", var.kms_key_arn))
-    error_message = "kms_key_arn must be an ARN."
+    condition     = alltrue([for k in var.existing_bucket_kms_key_arns : startswith(k, "arn:")])
+    error_message = "existing_bucket_kms_key_arns must be key ARNs."
   }
 }
 
 variable "manage_bucket_notification" {
-  description = "Let Terraform own the originals bucket's notification configuration (EventBridge delivery on)."
+  description = "Let Terraform own the originals bucket's whole notification configuration (EventBridge delivery only: other notifications are removed). null: leave it alone."
   type        = bool
-  default     = true
+  default     = null
 }

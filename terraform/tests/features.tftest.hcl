@@ -1,0 +1,130 @@
+# Each optional feature adds and removes exactly its own resources.
+
+variables {
+  lambda_s3_bucket = "artifacts"
+  lambda_s3_key    = "imgresize/imgresize-0.1.0-arm64.zip"
+}
+
+run "without_the_api" {
+  command = plan
+
+  variables {
+    create_api = false
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_api_gateway_rest_api.this) == 0,
+      length(aws_api_gateway_stage.this) == 0,
+      length(aws_api_gateway_deployment.this) == 0,
+      length(aws_api_gateway_method_response.resize_post) == 0,
+      length(aws_iam_role.api) == 0,
+      length(aws_iam_role_policy.api) == 0,
+    ])
+    error_message = "create_api = false must remove every API resource and the API's role."
+  }
+
+  assert {
+    condition     = length(aws_sfn_state_machine.this.name) > 0 && length(aws_cloudwatch_event_rule.object_created) == 1
+    error_message = "The upload path stays."
+  }
+}
+
+run "without_the_upload_trigger" {
+  command = plan
+
+  variables {
+    enable_s3_trigger = false
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_created) == 0,
+      length(aws_cloudwatch_event_target.state_machine) == 0,
+      length(aws_iam_role.events) == 0,
+      length(aws_sqs_queue.eventbridge_dlq) == 0,
+      length(aws_cloudwatch_metric_alarm.eventbridge_dlq) == 0,
+    ])
+    error_message = "enable_s3_trigger = false must remove the rule, its target, role, dead-letter queue and alarm."
+  }
+}
+
+run "without_alarms" {
+  command = plan
+
+  variables {
+    create_alarms = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.executions_failed) + length(aws_cloudwatch_metric_alarm.lambda_errors) + length(aws_cloudwatch_metric_alarm.eventbridge_dlq) == 0
+    error_message = "create_alarms = false must remove every alarm."
+  }
+}
+
+run "alarm_emails_are_not_ignored" {
+  command = plan
+
+  variables {
+    alarm_email_addresses = ["ops@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.alarms) == 1 && length(aws_sns_topic_subscription.alarm_email) == 1
+    error_message = "E-mail addresses get a topic and a subscription without a second switch."
+  }
+}
+
+run "api_logging_when_the_account_is_ready" {
+  command = plan
+
+  variables {
+    enable_api_logging = true
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_stage.this[0].access_log_settings) == 1 && length(aws_cloudwatch_log_group.api_access) == 1
+    error_message = "enable_api_logging turns on access logs, into the module's own log group."
+  }
+
+  assert {
+    condition     = aws_api_gateway_method_settings.all[0].settings[0].logging_level == "ERROR"
+    error_message = "enable_api_logging turns on execution logs at api_execution_logging_level."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0
+    error_message = "Logging on does not take over the account setting."
+  }
+}
+
+run "owning_the_account_setting" {
+  command = plan
+
+  variables {
+    create_api_gateway_cloudwatch_role = true
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 1 && length(aws_iam_role.api_gateway_cloudwatch) == 1
+    error_message = "create_api_gateway_cloudwatch_role manages the account setting and its role."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_stage.this[0].access_log_settings) == 1
+    error_message = "With the account setting managed here, API logging follows it."
+  }
+}
+
+run "roles_on_a_path" {
+  command = plan
+
+  variables {
+    iam_role_path = "/imgresize/"
+  }
+
+  assert {
+    condition     = aws_iam_role.lambda.path == "/imgresize/" && aws_iam_role.sfn.path == "/imgresize/" && aws_iam_role.api[0].path == "/imgresize/"
+    error_message = "iam_role_path applies to every role."
+  }
+}
