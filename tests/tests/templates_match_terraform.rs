@@ -1,0 +1,55 @@
+//! The emulator suites deploy templates rendered by this crate's renderer (`templates::render`); what
+//! a user deploys is rendered by Terraform's `templatefile()`. One source for both: every sample of
+//! `tests/iac/template_samples.json` must render here to exactly what Terraform rendered for it,
+//! kept in `tests/iac/template_samples.rendered.json` (tests/iac/terraform.py checks that file
+//! against the real Terraform on every run of `make iac`).
+
+use imgresize_tests::{repo_root, templates};
+use serde_json::{Map, Value};
+
+fn read_json(relative: &str) -> Map<String, Value> {
+    let path = repo_root().join(relative);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(map)) => map,
+        other => panic!("{} is not a JSON object: {other:?}", path.display()),
+    }
+}
+
+/// A sample value as `templatefile()` interpolates it: strings as they are, numbers in Terraform's
+/// own spelling.
+fn interpolated(name: &str, key: &str, value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        number @ Value::Number(_) => templates::tf_number(number)
+            .unwrap_or_else(|| panic!("{name}: {key} = {number} has no Terraform spelling")),
+        other => panic!("{name}: {key} = {other} is not a string or a number"),
+    }
+}
+
+#[test]
+fn the_crates_renderer_gives_what_terraform_rendered() {
+    let samples = read_json("tests/iac/template_samples.json");
+    let rendered = read_json("tests/iac/template_samples.rendered.json");
+    assert_eq!(
+        samples.keys().collect::<Vec<_>>(),
+        rendered.keys().collect::<Vec<_>>(),
+        "every sample has Terraform's rendering"
+    );
+    for (name, values) in &samples {
+        let Value::Object(values) = values else {
+            panic!("{name}: the sample's values are not an object");
+        };
+        let values: Vec<(&str, String)> = values
+            .iter()
+            .map(|(key, value)| (key.as_str(), interpolated(name, key, value)))
+            .collect();
+        let ours = templates::render(name, &values).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Some(ours.as_str()),
+            rendered[name].as_str(),
+            "{name}: this crate and Terraform render differently"
+        );
+    }
+}
