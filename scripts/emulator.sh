@@ -8,8 +8,9 @@
 #   scripts/emulator.sh stop [--all]                        stop it (safe to repeat); --all stops every instance
 # NAME=VALUE arguments add to or override LocalStack's environment (e.g. SFN_MOCK_CONFIG=/abs/file DEBUG=1;
 # LocalStack runs in its run directory, so give absolute paths). The init scripts in
-# scripts/localstack/init/start.d/ (LocalStack bug workarounds) are installed into every instance; start fails
-# unless they all ran successfully.
+# scripts/localstack/init/start.d/ (LocalStack bug workarounds, and the registration of the project's Lambda
+# runtime executor: functions run as local processes, see scripts/localstack/local_process_executor.py) are
+# installed into every instance; start fails unless they all ran successfully.
 # Environment: EMULATOR_PORT (default: a free port), EMULATOR_STATE (state file; `start` exports it, so later
 # calls in the same shell address the same instance), EMULATOR_START_TIMEOUT (seconds, default 120),
 # EMULATOR_KEEP_LOG=1 (stop keeps the log as .localstack/emulator-<port>.log), EMULATOR_WATCH_PID (stop the
@@ -161,6 +162,7 @@ cmd_start() {
       GATEWAY_SERVER=hypercorn GATEWAY_LISTEN="127.0.0.1:$S_port" \
       DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
       SERVICES=s3,events,stepfunctions,apigateway,iam,sts,lambda,logs,sqs \
+      LAMBDA_RUNTIME_EXECUTOR=local-process IMGRESIZE_LOCALSTACK_LIB="$REPO_ROOT/scripts/localstack" \
       AWS_DEFAULT_REGION="$REGION" \
       "$@" \
       "$VENV/bin/python" -m localstack.runtime.main </dev/null >"$S_dir/localstack.log" 2>&1 &
