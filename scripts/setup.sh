@@ -4,7 +4,8 @@
 #
 # Usage: scripts/setup.sh [build|emulator|all|freeze-emulator]     (default: all)
 #   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
-#   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt)
+#   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt), and
+#                    qemu-user + libc6-arm64-cross (apt) so the emulator can run the arm64 function
 #   all              build + emulator + tests/iac/setup.sh when it exists
 #   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
 # Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
@@ -51,6 +52,26 @@ ensure_nasm() {
       "${sudo[@]}" apt-get update -q >/dev/null &&
         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q nasm >/dev/null
     } || die "could not install nasm (apt-get install nasm)"
+}
+
+# apt packages, installed only when missing; the package lists are refreshed once, only if the install fails.
+apt_install() {
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  log "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null ||
+    {
+      "${sudo[@]}" apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null
+    } || die "could not install $* (apt-get install $*)"
+}
+
+# The emulator's Lambda executor runs arm64 functions (the module's default architecture) under qemu-user,
+# with the arm64 glibc from libc6-arm64-cross (scripts/localstack/local_process_executor.py).
+ensure_qemu() {
+  [[ $(uname -m) == aarch64 ]] && return 0
+  command -v qemu-aarch64 >/dev/null && [[ -d /usr/aarch64-linux-gnu/lib ]] && return 0
+  apt_install qemu-user libc6-arm64-cross
 }
 
 setup_build() {
@@ -104,6 +125,7 @@ find_python313() {
 
 setup_emulator() {
   local py pyver stamp req=$REQ_DIR/localstack.txt
+  ensure_qemu
   [[ -f $req ]] || die "$req is missing: run 'scripts/setup.sh freeze-emulator' to create it"
   py=$(find_python313)
   pyver=$("$py" -c 'import sys; print(sys.version.split()[0])')

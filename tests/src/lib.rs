@@ -9,6 +9,7 @@ pub mod fault_proxy;
 pub mod http;
 pub mod images;
 pub mod lambda;
+pub mod lambda_api;
 pub mod module;
 pub mod templates;
 pub mod vtl;
