@@ -4,6 +4,7 @@
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
 pub mod buckets;
+pub mod chain;
 pub mod emulator;
 pub mod fault_proxy;
 pub mod http;
