@@ -600,3 +600,88 @@ async fn the_arm64_zip_runs_through_the_chain_under_qemu() {
         .expect("keys");
     assert_eq!(keys.len(), 1, "{keys:?}");
 }
+
+/// Postman's runner, installed by `scripts/setup.sh newman` (also part of `all`).
+fn newman_or_skip() -> Option<PathBuf> {
+    let newman = imgresize_tests::repo_root().join(".tools/newman/node_modules/.bin/newman");
+    if newman.is_file() {
+        return Some(newman);
+    }
+    let message = format!(
+        "{} is missing: run `bash scripts/setup.sh newman`",
+        newman.display()
+    );
+    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
+        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+/// The collection users import, run by newman against the local API with the emulator's credentials: every
+/// request passes the collection's own tests (the GET waits, bounded, for a final status). LocalStack does
+/// not check SigV4, so this proves the requests, bodies and flow, not the auth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postman_collection_passes_against_the_local_api() {
+    let (Some(zip), Some(newman)) = (zip_or_skip("x86_64"), newman_or_skip()) else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        ..ChainOptions::defaults("imgresize-postman").expect("options")
+    })
+    .await;
+    let api = chain.api.clone().expect("api deployed");
+    let collection = imgresize_tests::repo_root()
+        .join("terraform/examples/complete/imgresize.postman_collection.json");
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&collection).expect("collection"))
+            .expect("collection JSON");
+    // The object the collection's `key` variable names (its POST leaves out the bucket: the originals).
+    let key = document["variable"]
+        .as_array()
+        .and_then(|vars| vars.iter().find(|v| v["key"] == json!("key")))
+        .and_then(|v| v["value"].as_str())
+        .expect("the collection's key variable")
+        .to_string();
+    upload(&chain, &key, images::jpeg(1600, 1200)).await;
+    let base_url = emulator
+        .execute_api_url(&api.id, &api.stage, "")
+        .trim_end_matches('/')
+        .to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .arg("150")
+            .arg(&newman)
+            .arg("run")
+            .arg(&collection)
+            .args(["--env-var", &format!("baseUrl={base_url}")])
+            .args(["--env-var", "region=us-east-1"])
+            .args(["--env-var", "accessKey=test"])
+            .args(["--env-var", "secretKey=test"])
+            .args(["--env-var", "sessionToken="])
+            .args([
+                "--timeout-request",
+                "20000",
+                "--color",
+                "off",
+                "--disable-unicode",
+            ])
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("newman runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "newman failed ({})", output.status);
+    assert!(
+        stdout.contains("SUCCEEDED") || stdout.contains("destKey"),
+        "the GET never saw the finished execution"
+    );
+    let written = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert!(!written.is_empty(), "nothing written");
+}
