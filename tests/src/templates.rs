@@ -423,7 +423,7 @@ fn hcl_environment(text: &str, locals: &[(&str, &str)]) -> Result<Vec<(String, S
         }
         let object = match split_conditional(argument) {
             Some((condition, then, otherwise)) => {
-                if eval_condition(condition, locals)? {
+                if eval_condition(condition)? {
                     then
                 } else {
                     otherwise
@@ -572,8 +572,7 @@ fn eval_hcl(expression: &str, locals: &[(&str, &str)]) -> Result<String, String>
 }
 
 /// `var.NAME == null`, `var.NAME != null`, `var.NAME` (a bool) or `!var.NAME`.
-fn eval_condition(condition: &str, locals: &[(&str, &str)]) -> Result<bool, String> {
-    let _ = locals;
+fn eval_condition(condition: &str) -> Result<bool, String> {
     let default = |name: &str| {
         name.trim()
             .strip_prefix("var.")
