@@ -15,7 +15,8 @@
 # calls in the same shell address the same instance), EMULATOR_START_TIMEOUT (seconds, default 120),
 # EMULATOR_KEEP_LOG=1 (stop keeps the log as .localstack/emulator-<port>.log), EMULATOR_WATCH_PID (stop the
 # emulator by itself once that process is gone: for test processes that may be killed).
-# Several instances can run at once; each has its state under .localstack/run-<port>/.
+# Several instances can run at once; each has its state under .localstack/run-<port>/, its temporary files
+# too (TMPDIR: LocalStack unzips every Lambda function there), so stop removes them.
 set -euo pipefail
 set +m # no job control: a background child stays in our group, so `setsid` needs no fork and $! is its pid
 
@@ -149,7 +150,7 @@ cmd_start() {
     S_port=$port
     S_dir=$RUNS/run-$S_port
     rm -rf "$S_dir"
-    mkdir -p "$S_dir/fs/etc/localstack" "$S_dir/home"
+    mkdir -p "$S_dir/fs/etc/localstack" "$S_dir/home" "$S_dir/tmp"
     cp -R "$INIT_SRC" "$S_dir/fs/etc/localstack/init"
 
     # A clean environment: the caller's AWS_* settings (e.g. a previous eval) must not leak into LocalStack.
@@ -157,6 +158,7 @@ cmd_start() {
     # of this run, and only those; setsid gives the run its own process group, away from the terminal's ^C.
     IMGRESIZE_EMULATOR="$S_dir" setsid env -i --chdir="$S_dir" \
       PATH="$VENV/bin:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 HOME="$S_dir/home" \
+      TMPDIR="$S_dir/tmp" \
       IMGRESIZE_EMULATOR="$S_dir" \
       OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT="$S_dir/fs" \
       GATEWAY_SERVER=hypercorn GATEWAY_LISTEN="127.0.0.1:$S_port" \
