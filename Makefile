@@ -8,7 +8,7 @@ SHELL := bash
 .PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load fuzz clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## Install every pinned tool the project uses (second run: seconds)
 	bash scripts/setup.sh all
@@ -19,7 +19,7 @@ build: ## Build both Lambda zips (arm64, x86_64) with cargo-lambda
 release: ## Both zips as dist/imgresize-<version>-<arch>.zip with SHA256SUMS, for consumers of the module
 	bash scripts/release.sh
 
-demo: ## Resize the sample photos end to end on a local AWS emulator (no account needed)
+demo: ## Upload photos and POST to the API on a local AWS emulator: the whole flow with the real function (no account needed)
 	bash scripts/demo.sh
 
 test: ## Everything a contributor keeps green: fmt, clippy, build, all test suites, IaC checks, bench smoke
@@ -32,9 +32,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 unit: ## Rust unit, corpus and S3-handler tests
 	cargo test --workspace
 
-e2e: ## The module's templates on the emulator with the real binary
+e2e: ## The whole chain on the emulator (upload/API → EventBridge → Step Functions → the real function) and the template suites
 	bash scripts/build.sh x86_64
-	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test 'e2e*'
+	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test chain --test 'e2e*'
 
 iac: ## Offline checks of the Terraform module
 	bash tests/iac/setup.sh

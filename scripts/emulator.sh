@@ -8,13 +8,15 @@
 #   scripts/emulator.sh stop [--all]                        stop it (safe to repeat); --all stops every instance
 # NAME=VALUE arguments add to or override LocalStack's environment (e.g. SFN_MOCK_CONFIG=/abs/file DEBUG=1;
 # LocalStack runs in its run directory, so give absolute paths). The init scripts in
-# scripts/localstack/init/start.d/ (LocalStack bug workarounds) are installed into every instance; start fails
-# unless they all ran successfully.
+# scripts/localstack/init/start.d/ (LocalStack bug workarounds, and the registration of the project's Lambda
+# runtime executor: functions run as local processes, see scripts/localstack/local_process_executor.py) are
+# installed into every instance; start fails unless they all ran successfully.
 # Environment: EMULATOR_PORT (default: a free port), EMULATOR_STATE (state file; `start` exports it, so later
 # calls in the same shell address the same instance), EMULATOR_START_TIMEOUT (seconds, default 120),
 # EMULATOR_KEEP_LOG=1 (stop keeps the log as .localstack/emulator-<port>.log), EMULATOR_WATCH_PID (stop the
 # emulator by itself once that process is gone: for test processes that may be killed).
-# Several instances can run at once; each has its state under .localstack/run-<port>/.
+# Several instances can run at once; each has its state under .localstack/run-<port>/, its temporary files
+# too (TMPDIR: LocalStack unzips every Lambda function there), so stop removes them.
 set -euo pipefail
 set +m # no job control: a background child stays in our group, so `setsid` needs no fork and $! is its pid
 
@@ -148,7 +150,7 @@ cmd_start() {
     S_port=$port
     S_dir=$RUNS/run-$S_port
     rm -rf "$S_dir"
-    mkdir -p "$S_dir/fs/etc/localstack" "$S_dir/home"
+    mkdir -p "$S_dir/fs/etc/localstack" "$S_dir/home" "$S_dir/tmp"
     cp -R "$INIT_SRC" "$S_dir/fs/etc/localstack/init"
 
     # A clean environment: the caller's AWS_* settings (e.g. a previous eval) must not leak into LocalStack.
@@ -156,11 +158,13 @@ cmd_start() {
     # of this run, and only those; setsid gives the run its own process group, away from the terminal's ^C.
     IMGRESIZE_EMULATOR="$S_dir" setsid env -i --chdir="$S_dir" \
       PATH="$VENV/bin:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 HOME="$S_dir/home" \
+      TMPDIR="$S_dir/tmp" \
       IMGRESIZE_EMULATOR="$S_dir" \
       OVERRIDE_IN_DOCKER=0 FILESYSTEM_ROOT="$S_dir/fs" \
       GATEWAY_SERVER=hypercorn GATEWAY_LISTEN="127.0.0.1:$S_port" \
       DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
       SERVICES=s3,events,stepfunctions,apigateway,iam,sts,lambda,logs,sqs \
+      LAMBDA_RUNTIME_EXECUTOR=local-process IMGRESIZE_LOCALSTACK_LIB="$REPO_ROOT/scripts/localstack" \
       AWS_DEFAULT_REGION="$REGION" \
       "$@" \
       "$VENV/bin/python" -m localstack.runtime.main </dev/null >"$S_dir/localstack.log" 2>&1 &

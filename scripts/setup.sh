@@ -2,10 +2,12 @@
 # Installs what the project needs, pinned, into ignored directories of the repo (plus rustup targets and nasm).
 # Idempotent: each part records a stamp (hash of its pinned inputs) and is skipped while the stamp matches.
 #
-# Usage: scripts/setup.sh [build|emulator|all|freeze-emulator]     (default: all)
+# Usage: scripts/setup.sh [build|emulator|newman|all|freeze-emulator]     (default: all)
 #   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
-#   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt)
-#   all              build + emulator + tests/iac/setup.sh when it exists
+#   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt), and
+#                    qemu-user + libc6-arm64-cross (apt) so the emulator can run the arm64 function
+#   newman           .tools/newman: Postman's runner, npm ci from tests/newman/ (the chain suite runs the collection)
+#   all              build + emulator + newman + tests/iac/setup.sh when it exists
 #   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
 # Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
 set -euo pipefail
@@ -51,6 +53,26 @@ ensure_nasm() {
       "${sudo[@]}" apt-get update -q >/dev/null &&
         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q nasm >/dev/null
     } || die "could not install nasm (apt-get install nasm)"
+}
+
+# apt packages, installed only when missing; the package lists are refreshed once, only if the install fails.
+apt_install() {
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  log "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null ||
+    {
+      "${sudo[@]}" apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null
+    } || die "could not install $* (apt-get install $*)"
+}
+
+# The emulator's Lambda executor runs arm64 functions (the module's default architecture) under qemu-user,
+# with the arm64 glibc from libc6-arm64-cross (scripts/localstack/local_process_executor.py).
+ensure_qemu() {
+  [[ $(uname -m) == aarch64 ]] && return 0
+  command -v qemu-aarch64 >/dev/null && [[ -d /usr/aarch64-linux-gnu/lib ]] && return 0
+  apt_install qemu-user libc6-arm64-cross
 }
 
 setup_build() {
@@ -104,6 +126,7 @@ find_python313() {
 
 setup_emulator() {
   local py pyver stamp req=$REQ_DIR/localstack.txt
+  ensure_qemu
   [[ -f $req ]] || die "$req is missing: run 'scripts/setup.sh freeze-emulator' to create it"
   py=$(find_python313)
   pyver=$("$py" -c 'import sys; print(sys.version.split()[0])')
@@ -152,13 +175,33 @@ freeze_emulator() {
   log "wrote scripts/requirements/localstack.txt ($(grep -vc '^#' "$REQ_DIR/localstack.txt") packages)"
 }
 
+# --- newman ---------------------------------------------------------------------------------------------
+
+# Postman's command-line runner, pinned by tests/newman/package-lock.json, for the chain suite's run of the
+# collection users import (terraform/examples/complete/imgresize.postman_collection.json).
+setup_newman() {
+  local dir=$REPO_ROOT/.tools/newman src=$REPO_ROOT/tests/newman stamp
+  command -v npm >/dev/null || die "npm is missing: install Node.js 20 with npm (Debian: apt-get install nodejs npm)"
+  stamp=$( (node --version && cat "$src/package.json" "$src/package-lock.json") | stamp_of -)
+  if [[ -f $dir/.stamp && $(<"$dir/.stamp") == "$stamp" ]]; then
+    log "newman up to date ($dir)"
+    return 0
+  fi
+  log "installing newman into $dir (npm ci)"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  cp "$src/package.json" "$src/package-lock.json" "$dir/"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci of newman failed"
+  echo "$stamp" >"$dir/.stamp"
+}
+
 # --- main -------------------------------------------------------------------------------------------------
 
 main() {
   local part=${1:-all}
   case $part in
-    build | emulator | all | freeze-emulator) ;;
-    *) die "usage: scripts/setup.sh [build|emulator|all|freeze-emulator]" ;;
+    build | emulator | newman | all | freeze-emulator) ;;
+    *) die "usage: scripts/setup.sh [build|emulator|newman|all|freeze-emulator]" ;;
   esac
   # Two setups at once (e.g. parallel make targets) would trample each other's venvs: serialise, bounded.
   mkdir -p "$REPO_ROOT/.tools"
@@ -169,10 +212,12 @@ main() {
   case $part in
     build) setup_build ;;
     emulator) setup_emulator ;;
+    newman) setup_newman ;;
     freeze-emulator) freeze_emulator ;;
     all)
       setup_build
       setup_emulator
+      setup_newman
       if [[ -f $REPO_ROOT/tests/iac/setup.sh ]]; then
         bash "$REPO_ROOT/tests/iac/setup.sh"
       fi

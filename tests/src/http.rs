@@ -13,7 +13,19 @@ use tokio::net::TcpStream;
 pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,
+    /// Every header of the answer, names lower-case.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Response {
+    /// The first header called `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Sends one request and reads the whole answer, within `timeout`.
@@ -24,7 +36,19 @@ pub async fn request(
     body: &str,
     timeout: Duration,
 ) -> Result<Response, String> {
-    tokio::time::timeout(timeout, send(method, url, content_type, body))
+    request_with_headers(method, url, content_type, &[], body, timeout).await
+}
+
+/// [`request`] with extra request headers.
+pub async fn request_with_headers(
+    method: &str,
+    url: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<Response, String> {
+    tokio::time::timeout(timeout, send(method, url, content_type, headers, body))
         .await
         .map_err(|_| format!("{method} {url}: no answer within {timeout:?}"))?
 }
@@ -38,6 +62,7 @@ async fn send(
     method: &str,
     url: &str,
     content_type: Option<&str>,
+    headers: &[(&str, &str)],
     body: &str,
 ) -> Result<Response, String> {
     let uri: Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
@@ -66,6 +91,9 @@ async fn send(
     if let Some(content_type) = content_type {
         builder = builder.header(hyper::header::CONTENT_TYPE, content_type);
     }
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
     let request = builder
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| format!("building the request: {e}"))?;
@@ -79,6 +107,16 @@ async fn send(
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let bytes = response
         .into_body()
         .collect()
@@ -89,6 +127,7 @@ async fn send(
     Ok(Response {
         status,
         content_type,
+        headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     })
 }

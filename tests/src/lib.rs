@@ -4,11 +4,13 @@
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
 pub mod buckets;
+pub mod chain;
 pub mod emulator;
 pub mod fault_proxy;
 pub mod http;
 pub mod images;
 pub mod lambda;
+pub mod lambda_api;
 pub mod module;
 pub mod templates;
 pub mod vtl;

@@ -97,15 +97,7 @@ pub async fn object_created_rule_with_probe(
         })
         .ok_or("no QueueArn")?;
 
-    // input_transformer { input_paths = jsondecode(file(input_paths.json)),
-    //                     input_template = templatefile(input_template.json, { size = var.default_size }) }
-    let paths: HashMap<String, String> = templates::input_paths()?.into_iter().collect();
-    let template = templates::input_template(&templates::number_default("default_size")?)?;
-    let transformer = InputTransformer::builder()
-        .set_input_paths_map(Some(paths.clone()))
-        .input_template(&template)
-        .build()
-        .map_err(|e| format!("InputTransformer: {e}"))?;
+    let (transformer, paths, template) = input_transformer()?;
     let target = Target::builder()
         .id("probe")
         .arn(&queue_arn)
@@ -131,6 +123,19 @@ pub async fn object_created_rule_with_probe(
         queue_url,
         pattern,
     })
+}
+
+/// `input_transformer { input_paths = jsondecode(file(input_paths.json)), input_template =
+/// templatefile(input_template.json, { size = var.default_size }) }` of eventbridge.tf, with its parts.
+fn input_transformer() -> Result<(InputTransformer, HashMap<String, String>, String), String> {
+    let paths: HashMap<String, String> = templates::input_paths()?.into_iter().collect();
+    let template = templates::input_template(&templates::number_default("default_size")?)?;
+    let transformer = InputTransformer::builder()
+        .set_input_paths_map(Some(paths.clone()))
+        .input_template(&template)
+        .build()
+        .map_err(|e| format!("InputTransformer: {e}"))?;
+    Ok((transformer, paths, template))
 }
 
 /// Message bodies from `queue_url`: waits (long polls of at most 1 s) until `want` arrived or `deadline`
@@ -460,4 +465,216 @@ async fn responses(
             .map_err(describe("PutIntegrationResponse"))?;
     }
     Ok(())
+}
+
+/// `aws_cloudwatch_event_rule.object_created` + `aws_cloudwatch_event_target.state_machine` (eventbridge.tf):
+/// the module's pattern on `bucket`, the state machine as the target, with the module's input transformer.
+/// Returns the rule's name.
+pub async fn object_created_rule(
+    emulator: &Emulator,
+    name: &str,
+    bucket: &str,
+    key_filter: &str,
+    state_machine: &StateMachine,
+) -> Result<String, String> {
+    let rule = format!("{name}-object-created");
+    let pattern = templates::event_pattern(bucket, key_filter)?;
+    let events = emulator.eventbridge();
+    events
+        .put_rule()
+        .name(&rule)
+        .description(format!(
+            "imgresize: new objects in {bucket} start a resize execution"
+        ))
+        .event_pattern(&pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    let (transformer, paths, template) = input_transformer()?;
+    let target = Target::builder()
+        .id("state-machine")
+        .arn(&state_machine.arn)
+        .role_arn(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-events"))
+        .input_transformer(transformer)
+        .build()
+        .map_err(|e| format!("Target: {e}"))?;
+    let put = events
+        .put_targets()
+        .rule(&rule)
+        .targets(target)
+        .send()
+        .await
+        .map_err(describe("PutTargets"))?;
+    if put.failed_entry_count() != 0 {
+        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
+    }
+    eprintln!(
+        "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {}\n  input paths: {paths:?}\n  input template: {}",
+        state_machine.arn,
+        template.trim_end()
+    );
+    Ok(rule)
+}
+
+/// The Lambda zip `scripts/build.sh <architecture>` (`make build`) writes: what the module deploys.
+pub fn lambda_zip(architecture: &str) -> std::path::PathBuf {
+    crate::repo_root().join(format!(
+        "target/lambda/{architecture}/imgresize-lambda/bootstrap.zip"
+    ))
+}
+
+/// `aws_lambda_function.this` (lambda.tf) named `name`: the zip, `architecture`, the variables' defaults for
+/// memory and timeout, and `environment` (normally `local.lambda_environment`). Returns its ARN.
+pub async fn lambda_function(
+    emulator: &Emulator,
+    name: &str,
+    zip: &std::path::Path,
+    architecture: &str,
+    environment: Vec<(String, String)>,
+) -> Result<String, String> {
+    let count = |variable: &str| -> Result<u32, String> {
+        let value = templates::variable_default(variable)?;
+        value
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| format!("variable {variable:?}: default {value} is not a count"))
+    };
+    let spec = crate::lambda_api::FunctionSpec {
+        name: name.to_string(),
+        zip: zip.to_path_buf(),
+        architecture: architecture.to_string(),
+        memory_size: count("memory_size")?,
+        timeout_seconds: count("timeout")?,
+        role_arn: format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-lambda"),
+        environment,
+    };
+    let arn = crate::lambda_api::create_function(&emulator.endpoint, &spec).await?;
+    let shown: Vec<String> = spec
+        .environment
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    eprintln!(
+        "deployed: function {arn} ({}, {architecture}, {} MB, {} s)\n  environment: {}",
+        zip.display(),
+        spec.memory_size,
+        spec.timeout_seconds,
+        shown.join(" ")
+    );
+    Ok(arn)
+}
+
+/// What [`deploy`] puts into the emulator.
+#[derive(Debug, Clone)]
+pub struct ChainOptions {
+    /// Prefix of every name (made unique per deployment).
+    pub prefix: String,
+    pub zip: std::path::PathBuf,
+    pub architecture: String,
+    /// Added to (or replacing entries of) `local.lambda_environment`, e.g. `AWS_ENDPOINT_URL_S3` pointing the
+    /// function, and only the function, at a fault proxy.
+    pub extra_environment: Vec<(String, String)>,
+    pub retry: templates::Retry,
+    /// Also the REST API (apigateway.tf).
+    pub api: bool,
+}
+
+impl ChainOptions {
+    /// The module's defaults with the x86_64 zip (the one this machine runs natively).
+    pub fn defaults(prefix: &str) -> Result<ChainOptions, String> {
+        Ok(ChainOptions {
+            prefix: prefix.to_string(),
+            zip: lambda_zip("x86_64"),
+            architecture: "x86_64".to_string(),
+            extra_environment: Vec::new(),
+            retry: templates::Retry::defaults()?,
+            api: true,
+        })
+    }
+}
+
+/// The whole module in the emulator.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub name: String,
+    pub originals: String,
+    pub resized: String,
+    pub environment: Vec<(String, String)>,
+    pub function_arn: String,
+    pub state_machine: StateMachine,
+    pub rule: String,
+    pub api: Option<RestApi>,
+}
+
+impl Chain {
+    /// The value the function's environment gives `name`.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.environment
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Deploys the module's resources, as the `.tf` files declare them, from the module's own files: the two
+/// buckets, S3 → EventBridge notifications, the function (the real zip, `local.lambda_environment`), the
+/// state machine, the rule with its input transformer targeting the state machine, and (if asked) the API.
+/// The one deployer: the chain suite and `make demo` both use it.
+pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain, String> {
+    let name = crate::unique_name(&options.prefix);
+    let originals = format!("{name}-originals");
+    let resized = format!("{name}-resized");
+    crate::buckets::create(&emulator.s3(), &[&originals, &resized]).await?;
+    enable_eventbridge(emulator, &originals).await?;
+
+    let mut environment = templates::lambda_environment(&resized, &originals)?;
+    for (key, value) in &options.extra_environment {
+        environment.retain(|(k, _)| k != key);
+        environment.push((key.clone(), value.clone()));
+    }
+    if !options.zip.is_file() {
+        return Err(format!(
+            "{} is missing: build it with `bash scripts/build.sh {}`",
+            options.zip.display(),
+            options.architecture
+        ));
+    }
+    let function_arn = lambda_function(
+        emulator,
+        &name,
+        &options.zip,
+        &options.architecture,
+        environment.clone(),
+    )
+    .await?;
+    let machine = state_machine(emulator, &name, &originals, &options.retry).await?;
+    if machine.function_arn != function_arn {
+        return Err(format!(
+            "the state machine invokes {} but the function is {function_arn}",
+            machine.function_arn
+        ));
+    }
+    let rule = object_created_rule(
+        emulator,
+        &name,
+        &originals,
+        &templates::default_key_filter()?,
+        &machine,
+    )
+    .await?;
+    let api = if options.api {
+        Some(rest_api(emulator, &name, &machine, &originals).await?)
+    } else {
+        None
+    };
+    Ok(Chain {
+        name,
+        originals,
+        resized,
+        environment,
+        function_arn,
+        state_machine: machine,
+        rule,
+        api,
+    })
 }

@@ -368,37 +368,239 @@ pub fn request_model(originals_bucket: &str) -> Result<String, String> {
     Ok(text)
 }
 
-/// `local.lambda_environment` (main.tf) for the variables' defaults: the function's environment.
+/// `local.lambda_environment` (main.tf) for the variables' defaults: the function's environment, read from
+/// the module's HCL itself so that a variable added there reaches the emulator without a hand-kept copy.
+///
+/// The local is a `merge()` of object literals, each either plain (`{ NAME = expr, ... }`) or guarded
+/// (`condition ? {} : { NAME = expr }`, or the other way round). Expressions are evaluated for the forms the
+/// module uses (see [`eval_hcl`]); anything else is an error naming it, so a new form is noticed here rather
+/// than deployed wrong.
 pub fn lambda_environment(
     resized_bucket: &str,
     originals_bucket: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let mut env = vec![
-        ("DEST_BUCKET".to_string(), resized_bucket.to_string()),
-        (
-            "ALLOWED_SOURCE_BUCKETS".to_string(),
-            originals_bucket.to_string(),
-        ),
-        ("DEST_PREFIX".to_string(), string_default("dest_prefix")?),
-        (
-            "DEST_KEY_PATTERN".to_string(),
-            string_default("dest_key_pattern")?,
-        ),
-        ("DEFAULT_SIZE".to_string(), number_default("default_size")?),
-        ("QUALITY".to_string(), number_default("quality")?),
-        (
-            "MAX_INPUT_BYTES".to_string(),
-            number_default("max_input_bytes")?,
-        ),
-        ("MAX_PIXELS".to_string(), number_default("max_pixels")?),
-        ("RUST_LOG".to_string(), string_default("log_level")?),
+    let path = repo_root().join("terraform").join("main.tf");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let locals = [
+        ("resized_bucket_name", resized_bucket),
+        ("originals_bucket_name", originals_bucket),
     ];
-    match variable_default("cache_control")? {
-        Value::Null => {}
-        Value::String(value) => env.push(("CACHE_CONTROL".to_string(), value)),
-        other => return Err(format!("cache_control default {other} is not a string")),
+    hcl_environment(&text, &locals)
+}
+
+/// The body of `lambda_environment = merge(...)` in `text`, evaluated with the `local.*` values given.
+fn hcl_environment(text: &str, locals: &[(&str, &str)]) -> Result<Vec<(String, String)>, String> {
+    let start = text
+        .find("lambda_environment = merge(")
+        .ok_or("main.tf has no `lambda_environment = merge(`")?;
+    let body = &text[start + "lambda_environment = merge(".len()..];
+    // The merge's arguments: up to its closing parenthesis.
+    let mut depth = 1i32;
+    let mut end = None;
+    let mut in_string = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '(' if !in_string => depth += 1,
+            ')' if !in_string => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let body = &body[..end.ok_or("lambda_environment's merge( is not closed")?];
+    let mut env: Vec<(String, String)> = Vec::new();
+    for argument in split_top_level(body, ',') {
+        let argument = strip_comments(&argument);
+        let argument = argument.trim();
+        if argument.is_empty() {
+            continue;
+        }
+        let object = match split_conditional(argument) {
+            Some((condition, then, otherwise)) => {
+                if eval_condition(condition)? {
+                    then
+                } else {
+                    otherwise
+                }
+            }
+            None => argument,
+        };
+        // merge(): a later key wins.
+        for (name, value) in object_entries(object, locals)? {
+            env.retain(|(n, _)| *n != name);
+            env.push((name, value));
+        }
+    }
+    if env.is_empty() {
+        return Err("local.lambda_environment evaluated to nothing".into());
     }
     Ok(env)
+}
+
+fn strip_comments(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.find('#') {
+            Some(at) if !line[..at].contains('"') => &line[..at],
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Splits on `separator` outside strings, brackets, braces and parentheses.
+fn split_top_level(text: &str, separator: char) -> Vec<String> {
+    let (mut parts, mut current, mut depth, mut in_string) =
+        (Vec::new(), String::new(), 0i32, false);
+    for c in text.chars() {
+        match c {
+            '"' => in_string = !in_string,
+            '{' | '[' | '(' if !in_string => depth += 1,
+            '}' | ']' | ')' if !in_string => depth -= 1,
+            _ => {}
+        }
+        if c == separator && depth == 0 && !in_string {
+            parts.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+/// `condition ? then : otherwise` at the top level of `text`, if it is one.
+fn split_conditional(text: &str) -> Option<(&str, &str, &str)> {
+    let question = top_level_find(text, '?')?;
+    let colon = question + 1 + top_level_find(&text[question + 1..], ':')?;
+    Some((
+        text[..question].trim(),
+        text[question + 1..colon].trim(),
+        text[colon + 1..].trim(),
+    ))
+}
+
+fn top_level_find(text: &str, wanted: char) -> Option<usize> {
+    let (mut depth, mut in_string) = (0i32, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '{' | '[' | '(' if !in_string => depth += 1,
+            '}' | ']' | ')' if !in_string => depth -= 1,
+            _ if c == wanted && depth == 0 && !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The entries of an object literal `{ NAME = expr ... }` (newline- or comma-separated).
+fn object_entries(object: &str, locals: &[(&str, &str)]) -> Result<Vec<(String, String)>, String> {
+    let inner = object
+        .trim()
+        .strip_prefix('{')
+        .and_then(|o| o.strip_suffix('}'))
+        .ok_or_else(|| format!("lambda_environment: {object:?} is not an object literal"))?;
+    let mut entries = Vec::new();
+    for line in split_top_level(inner, '\n')
+        .iter()
+        .flat_map(|line| split_top_level(line, ','))
+    {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (name, expression) = line
+            .split_once('=')
+            .ok_or_else(|| format!("lambda_environment: {line:?} is not `NAME = expression`"))?;
+        let name = name.trim().trim_matches('"');
+        entries.push((name.to_string(), eval_hcl(expression.trim(), locals)?));
+    }
+    Ok(entries)
+}
+
+/// A value of the environment: `local.NAME` (from `locals`), `var.NAME` (its default in variables.tf),
+/// `tostring(...)`, `jsonencode(var.NAME)` or a string literal without interpolation.
+fn eval_hcl(expression: &str, locals: &[(&str, &str)]) -> Result<String, String> {
+    if let Some(inner) = expression
+        .strip_prefix("tostring(")
+        .and_then(|e| e.strip_suffix(')'))
+    {
+        return eval_hcl(inner.trim(), locals);
+    }
+    if let Some(inner) = expression
+        .strip_prefix("jsonencode(")
+        .and_then(|e| e.strip_suffix(')'))
+    {
+        let name = inner.trim().strip_prefix("var.").ok_or_else(|| {
+            format!("lambda_environment: jsonencode of {inner:?} (only var.NAME is read)")
+        })?;
+        return Ok(variable_default(name)?.to_string());
+    }
+    if let Some(name) = expression.strip_prefix("local.") {
+        return locals
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+            .ok_or_else(|| format!("lambda_environment: no value for local.{name}"));
+    }
+    if let Some(name) = expression.strip_prefix("var.") {
+        return match variable_default(name)? {
+            Value::String(s) => Ok(s),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => tf_number(&other).ok_or_else(|| {
+                format!("lambda_environment: var.{name} default {other} is no string")
+            }),
+        };
+    }
+    if let Some(literal) = expression
+        .strip_prefix('"')
+        .and_then(|e| e.strip_suffix('"'))
+    {
+        if !literal.contains("${") && !literal.contains('\\') {
+            return Ok(literal.to_string());
+        }
+    }
+    Err(format!(
+        "lambda_environment: expression {expression:?} is not one this reader evaluates (tests/src/templates.rs)"
+    ))
+}
+
+/// `var.NAME == null`, `var.NAME != null`, `var.NAME` (a bool) or `!var.NAME`.
+fn eval_condition(condition: &str) -> Result<bool, String> {
+    let default = |name: &str| {
+        name.trim()
+            .strip_prefix("var.")
+            .ok_or_else(|| {
+                format!("lambda_environment: condition on {name:?} (only var.NAME is read)")
+            })
+            .and_then(variable_default)
+    };
+    if let Some((name, rest)) = condition.split_once("==") {
+        if rest.trim() == "null" {
+            return Ok(default(name)?.is_null());
+        }
+    }
+    if let Some((name, rest)) = condition.split_once("!=") {
+        if rest.trim() == "null" {
+            return Ok(!default(name)?.is_null());
+        }
+    }
+    let (negate, name) = match condition.strip_prefix('!') {
+        Some(name) => (true, name),
+        None => (false, condition),
+    };
+    match default(name)? {
+        Value::Bool(b) => Ok(b != negate),
+        other => Err(format!(
+            "lambda_environment: condition {condition:?}: {other} is not a bool"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -478,8 +680,48 @@ mod tests {
         assert!(describe.contains("arn:aws:states:us-east-1:123456789012:execution:imgresize:"));
         request_model("originals").expect("model");
         let env = lambda_environment("resized", "originals").expect("env");
+        for name in [
+            "DEST_PREFIX",
+            "DEST_KEY_PATTERN",
+            "DEFAULT_SIZE",
+            "RUST_LOG",
+        ] {
+            assert!(
+                env.iter().any(|(k, _)| k == name),
+                "{name} missing: {env:?}"
+            );
+        }
         assert!(env
             .iter()
             .any(|(k, v)| k == "DEST_BUCKET" && v == "resized"));
+    }
+
+    #[test]
+    fn the_environment_local_is_read_from_hcl() {
+        let hcl = r#"
+  other = 1
+  lambda_environment = merge(
+    {
+      DEST_BUCKET = local.resized_bucket_name # where results go
+      DEST_PREFIX = var.dest_prefix
+      DEFAULT_SIZE = tostring(var.default_size)
+      LITERAL = "x"
+    },
+    var.cache_control == null ? {} : { CACHE_CONTROL = var.cache_control },
+    var.cache_control != null ? { NEVER = "y" } : {},
+  )
+"#;
+        let env = hcl_environment(hcl, &[("resized_bucket_name", "r")]).expect("env");
+        let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        assert_eq!(get("DEST_BUCKET"), Some("r"));
+        assert_eq!(get("LITERAL"), Some("x"));
+        assert_eq!(
+            get("DEFAULT_SIZE").map(String::from),
+            Some(number_default("default_size").expect("size"))
+        );
+        assert_eq!(get("CACHE_CONTROL"), None);
+        assert_eq!(get("NEVER"), None);
+        let unknown = hcl_environment("lambda_environment = merge({ A = upper(var.x) })", &[]);
+        assert!(unknown.is_err(), "{unknown:?}");
     }
 }

@@ -1,4 +1,6 @@
-//! Proof 4 of the cloud wiring: the module's REST API (apigateway.tf: `/resize` POST with an AWS
+//! The API hop examined on its own (the chain suite, `tests/tests/chain.rs`, runs POST → execution →
+//! function → object → GET as one, for one key): here every hostile key and invalid body, and API Gateway's
+//! documented VTL behaviour, which LocalStack does not reproduce. The module's REST API (apigateway.tf: `/resize` POST with an AWS
 //! integration to `states:StartExecution`, credentials role, request validator and the model from
 //! `templates/request_model.json`, the mapping template `templates/start_execution.vtl`; and
 //! `GET /executions/{id}` with `templates/describe_execution.vtl`) deployed to LocalStack and called over

@@ -1,14 +1,12 @@
-//! Proofs 1 and 2 of the cloud wiring, on LocalStack (host mode, 127.0.0.1):
+//! The EventBridge hop examined on its own, on LocalStack (host mode, 127.0.0.1). The chain suite
+//! (`tests/tests/chain.rs`) runs upload → rule → state machine → function as one; this suite keeps what the
+//! chain cannot show:
 //!
-//! 1. S3 "Object Created" → the module's EventBridge rule (`templates/event_pattern.json` with the
-//!    module's key filter) → a probe SQS target carrying the module's input transformer
-//!    (`input_paths.json` + `input_template.json`): the delivered message is exactly the state machine's
-//!    input; other buckets and keys outside the prefix/suffix filters deliver nothing.
-//! 2. That message, unchanged, → the real function binary (`bootstrap`, under cargo-lambda's runtime
-//!    emulator, S3 at LocalStack) → the resized object in the resized bucket.
-//!
-//! Why a probe queue and not the state machine as the target: LocalStack's Step Functions target drops
-//! transformed input (see ../shared/NOTES.md); a queue shows the delivered text itself.
+//! 1. the exact text the module's input transformer delivers (`input_paths.json` + `input_template.json`),
+//!    read from an SQS probe target, byte for byte; and that other buckets and keys outside the
+//!    prefix/suffix filters deliver nothing (a negative the chain would only see as "no execution yet");
+//! 2. that text, unchanged, and the AWS (form-encoded) spelling of odd keys, which LocalStack never
+//!    produces itself, → the real function binary (cargo-lambda's runtime emulator) → the resized object.
 
 use std::time::Duration;
 

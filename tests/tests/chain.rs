@@ -1,0 +1,687 @@
+//! The whole flow as one, on the emulator: upload → S3 → EventBridge (the module's pattern and input
+//! transformer) → Step Functions (the module's state machine) → Lambda (the real `bootstrap` from the zip
+//! `make build` made, run by the project's LocalStack executor, scripts/localstack/) → S3; and POST → API
+//! Gateway (the module's mapping templates) → the same. Everything is deployed by the one deployer
+//! (`imgresize_tests::module::deploy`) from the module's own files.
+//!
+//! 1. upload → resized object; SUCCEEDED with the function's answer as output; history Task → Choice → Succeed;
+//! 2. corrupt upload → FAILED `ImageRejected` / `CORRUPT_IMAGE`, nothing written;
+//! 3. S3 failing for the function only (fault proxy as its `AWS_ENDPOINT_URL_S3`): Retry visible in the
+//!    history, success once S3 recovers; persistent failure → the Catch, after exactly the declared retries,
+//!    each within the declared backoff;
+//! 4. the API: POST with an apostrophe/unicode key → SUCCEEDED + object; the GET returns the result;
+//! 5. a burst of 50 uploads → 50 objects, 50 SUCCEEDED executions, none lost or duplicated, with more than
+//!    one execution environment alive at once (forced: the first GetObject is held by the proxy);
+//! 6. the executor itself (a tiny shell runtime): timeout killed and reported, crash replaced, function
+//!    errors passed through, no process left after the emulator stops;
+//! 7. the arm64 zip (what the module ships by default) through the chain under qemu-user.
+//!
+//! This replaces the recorded-mock state-machine suite (the function's answers replayed through
+//! `SFN_MOCK_CONFIG`): the same success, rejection and retry proofs now run on the function itself.
+//! Every wait is bounded. The retry settings are the module's defaults (2 s, ×2, 4 retries, ≤ 30 s, full
+//! jitter), so case 3 takes up to about 30 s.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
+use imgresize_tests::emulator::Emulator;
+use imgresize_tests::fault_proxy::{Fault, FaultProxy};
+use imgresize_tests::lambda_api::{self, FunctionSpec};
+use imgresize_tests::module::{self, Chain, ChainOptions};
+use imgresize_tests::{buckets, chain, images, unique_name};
+use serde_json::{json, Value};
+
+/// The x86_64 zip, or `None` (test skipped) when it is not built and the build is not required.
+fn zip_or_skip(architecture: &str) -> Option<PathBuf> {
+    let zip = module::lambda_zip(architecture);
+    if zip.is_file() {
+        return Some(zip);
+    }
+    let message = format!(
+        "{} is missing: build it with `bash scripts/build.sh {architecture}`",
+        zip.display()
+    );
+    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
+        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+async fn deploy(options: ChainOptions) -> Chain {
+    match module::deploy(Emulator::shared(), &options).await {
+        Ok(chain) => chain,
+        Err(message) => panic!("deploy failed: {message}"),
+    }
+}
+
+async fn upload(chain: &Chain, key: &str, bytes: Vec<u8>) {
+    Emulator::shared()
+        .s3()
+        .put_object()
+        .bucket(&chain.originals)
+        .key(key)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("upload {key}: {e:?}"));
+}
+
+fn types(history: &[HistoryEvent]) -> Vec<HistoryEventType> {
+    history.iter().map(|e| e.r#type().clone()).collect()
+}
+
+/// True if `wanted` appears in `events` in this order, other events allowed in between.
+fn is_subsequence(events: &[HistoryEventType], wanted: &[HistoryEventType]) -> bool {
+    let mut wanted = wanted.iter().peekable();
+    for event in events {
+        if wanted.peek() == Some(&event) {
+            wanted.next();
+        }
+    }
+    wanted.peek().is_none()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_is_resized_through_the_whole_chain() {
+    let Some(zip) = zip_or_skip("x86_64") else {
+        return;
+    };
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        ..ChainOptions::defaults("imgresize-chain").expect("options")
+    })
+    .await;
+    let started = Instant::now();
+    upload(&chain, "photos/cat.jpg", images::jpeg(1600, 1200)).await;
+    let done = chain::wait_executions(Emulator::shared(), &chain, 1, Duration::from_secs(60))
+        .await
+        .expect("execution");
+    let execution = &done[0];
+    let latency = started.elapsed();
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Succeeded,
+        "{execution:?}"
+    );
+    let output: Value =
+        serde_json::from_str(execution.output.as_deref().unwrap_or("null")).expect("output");
+    assert_eq!(output["ok"], json!(true), "{output}");
+    assert_eq!(output["width"], json!(1000), "{output}");
+    let input: Value = serde_json::from_str(&execution.input).expect("input");
+    assert_eq!(
+        input["key"],
+        json!("photos/cat.jpg"),
+        "the transformer's input: {input}"
+    );
+    let dest_key = output["destKey"].as_str().expect("destKey");
+    assert!(
+        dest_key.starts_with(chain.env("DEST_PREFIX").unwrap_or_default()),
+        "{dest_key}"
+    );
+    let keys = buckets::keys(&Emulator::shared().s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert_eq!(keys, vec![dest_key.to_string()]);
+    let history = chain::history(Emulator::shared(), &execution.arn)
+        .await
+        .expect("history");
+    assert!(
+        is_subsequence(
+            &types(&history),
+            &[
+                HistoryEventType::TaskStateEntered,
+                HistoryEventType::TaskSucceeded,
+                HistoryEventType::ChoiceStateEntered,
+                HistoryEventType::SucceedStateEntered,
+                HistoryEventType::ExecutionSucceeded,
+            ]
+        ),
+        "{:?}",
+        types(&history)
+    );
+    eprintln!("upload to SUCCEEDED: {latency:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_upload_fails_as_rejected_and_writes_nothing() {
+    let Some(zip) = zip_or_skip("x86_64") else {
+        return;
+    };
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        ..ChainOptions::defaults("imgresize-corrupt").expect("options")
+    })
+    .await;
+    let mut truncated = images::jpeg(800, 600);
+    truncated.truncate(truncated.len() / 3);
+    upload(&chain, "broken.jpg", truncated).await;
+    let done = chain::wait_executions(Emulator::shared(), &chain, 1, Duration::from_secs(60))
+        .await
+        .expect("execution");
+    let execution = &done[0];
+    assert_eq!(execution.status, ExecutionStatus::Failed, "{execution:?}");
+    assert_eq!(
+        execution.error.as_deref(),
+        Some("ImageRejected"),
+        "{execution:?}"
+    );
+    assert_eq!(
+        execution.cause.as_deref(),
+        Some("CORRUPT_IMAGE"),
+        "{execution:?}"
+    );
+    let history = chain::history(Emulator::shared(), &execution.arn)
+        .await
+        .expect("history");
+    assert!(
+        is_subsequence(
+            &types(&history),
+            &[
+                HistoryEventType::TaskSucceeded,
+                HistoryEventType::ChoiceStateEntered,
+                HistoryEventType::FailStateEntered,
+                HistoryEventType::ExecutionFailed,
+            ]
+        ),
+        "{:?}",
+        types(&history)
+    );
+    let keys = buckets::keys(&Emulator::shared().s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert!(keys.is_empty(), "a rejection wrote {keys:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_faults_are_retried_by_the_state_machine_and_persistent_ones_caught() {
+    let Some(zip) = zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    // Only the function talks to S3 through the proxy: uploads and checks go straight to the emulator.
+    let proxy = FaultProxy::start(&emulator.endpoint).await.expect("proxy");
+    let options = ChainOptions {
+        zip,
+        api: false,
+        extra_environment: vec![("AWS_ENDPOINT_URL_S3".into(), proxy.endpoint.clone())],
+        ..ChainOptions::defaults("imgresize-faults").expect("options")
+    };
+    let retry = options.retry.clone();
+    let chain = deploy(options).await;
+    let attempts_per_invocation: usize = chain
+        .env("S3_MAX_ATTEMPTS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    // One invocation's worth of failures on the first photo (every SDK attempt of it), then S3 recovers;
+    // every GET of the second photo fails.
+    proxy.inject(
+        "GET",
+        "/once.jpg",
+        Fault::internal_error(),
+        Some(attempts_per_invocation as u32),
+    );
+    proxy.inject("GET", "/always.jpg", Fault::internal_error(), None);
+    upload(&chain, "once.jpg", images::jpeg(640, 480)).await;
+    upload(&chain, "always.jpg", images::jpeg(640, 480)).await;
+    let bound = Duration::from_secs(30 + 4 * 30);
+    let done = chain::wait_executions(emulator, &chain, 2, bound)
+        .await
+        .expect("executions");
+    let by_key = |key: &str| {
+        done.iter()
+            .find(|e| e.input.contains(key))
+            .unwrap_or_else(|| panic!("no execution for {key}: {done:?}"))
+    };
+
+    let once = by_key("once.jpg");
+    assert_eq!(once.status, ExecutionStatus::Succeeded, "{once:?}");
+    let history = types(&chain::history(emulator, &once.arn).await.expect("history"));
+    assert!(
+        is_subsequence(
+            &history,
+            &[
+                HistoryEventType::TaskScheduled,
+                HistoryEventType::TaskFailed,
+                HistoryEventType::TaskScheduled,
+                HistoryEventType::TaskSucceeded,
+                HistoryEventType::SucceedStateEntered,
+            ]
+        ),
+        "the retry is not in the history: {history:?}"
+    );
+
+    let always = by_key("always.jpg");
+    assert_eq!(always.status, ExecutionStatus::Failed, "{always:?}");
+    assert_eq!(
+        always.error.as_deref(),
+        Some("TransientError"),
+        "{always:?}"
+    );
+    let events = chain::history(emulator, &always.arn)
+        .await
+        .expect("history");
+    // Each retry waits at most the declared backoff (interval × rate^n, capped; full jitter only shortens
+    // it), plus the emulator's scheduling slack.
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| *e.r#type() == HistoryEventType::TaskFailed)
+        .collect();
+    let schedules: Vec<_> = events
+        .iter()
+        .filter(|e| *e.r#type() == HistoryEventType::TaskScheduled)
+        .collect();
+    for (n, (failed, next)) in failures.iter().zip(schedules.iter().skip(1)).enumerate() {
+        let waited = next.timestamp().as_secs_f64() - failed.timestamp().as_secs_f64();
+        let allowed = retry.max_wait_before(n as u32) + 2.0;
+        assert!(
+            waited <= allowed,
+            "retry {n} waited {waited:.1} s, more than {allowed:.1} s"
+        );
+    }
+    let history = types(&events);
+    let scheduled = history
+        .iter()
+        .filter(|t| **t == HistoryEventType::TaskScheduled)
+        .count();
+    assert_eq!(
+        scheduled,
+        retry.max_attempts as usize + 1,
+        "one try and retry_max_attempts retries: {history:?}"
+    );
+    assert!(
+        is_subsequence(
+            &history,
+            &[
+                HistoryEventType::FailStateEntered,
+                HistoryEventType::ExecutionFailed
+            ]
+        ),
+        "{history:?}"
+    );
+    let keys = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert_eq!(
+        keys.len(),
+        1,
+        "only the recovered photo is written: {keys:?}"
+    );
+    assert!(
+        proxy.count("GET", "/always.jpg")
+            >= (retry.max_attempts as usize + 1) * attempts_per_invocation
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_starts_the_chain_and_returns_its_result() {
+    let Some(zip) = zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        ..ChainOptions::defaults("imgresize-api").expect("options")
+    })
+    .await;
+    let api = chain.api.clone().expect("api deployed");
+    let key = "dir/bob's photo é.jpg";
+    upload(&chain, key, images::jpeg(1200, 800)).await;
+    let (execution_arn, status, result) = chain::call_api(
+        emulator,
+        &api,
+        &chain.originals,
+        key,
+        500,
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("API call");
+    assert_eq!(status, "SUCCEEDED", "{result}");
+    let output: Value =
+        serde_json::from_str(result["output"].as_str().unwrap_or("null")).expect("output");
+    assert_eq!(output["ok"], json!(true), "{result}");
+    assert_eq!(output["width"], json!(500), "{result}");
+    assert_eq!(output["source"]["key"], json!(key), "{result}");
+    let dest_key = output["destKey"].as_str().expect("destKey");
+    emulator
+        .s3()
+        .head_object()
+        .bucket(&chain.resized)
+        .key(dest_key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{dest_key} not written: {e:?}"));
+    let input: Value = serde_json::from_str(
+        &emulator
+            .sfn()
+            .describe_execution()
+            .execution_arn(&execution_arn)
+            .send()
+            .await
+            .expect("describe")
+            .input
+            .unwrap_or_default(),
+    )
+    .expect("input");
+    assert_eq!(
+        input["key"],
+        json!(key),
+        "the API passes the raw key: {input}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_50_uploads_gives_50_objects_on_several_environments() {
+    let Some(zip) = zip_or_skip("x86_64") else {
+        return;
+    };
+    const COUNT: usize = 50;
+    let emulator = Emulator::shared();
+    let proxy = FaultProxy::start(&emulator.endpoint).await.expect("proxy");
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        extra_environment: vec![("AWS_ENDPOINT_URL_S3".into(), proxy.endpoint.clone())],
+        ..ChainOptions::defaults("imgresize-burst").expect("options")
+    })
+    .await;
+    // The first object's first GET is held (until the function's S3 attempt timeout): its environment stays
+    // busy, so the other invocations need environments of their own. Not left to chance.
+    proxy.inject("GET", "/burst/00.jpg", Fault::Stall, Some(1));
+    let photo = images::jpeg(320, 240);
+    let keys: Vec<String> = (0..COUNT).map(|i| format!("burst/{i:02}.jpg")).collect();
+    let started = Instant::now();
+    let uploads = keys.iter().map(|key| upload(&chain, key, photo.clone()));
+    futures_join_all(uploads).await;
+
+    let watcher = chain::EnvironmentWatcher::start(&chain.name);
+    let done = chain::wait_executions(emulator, &chain, COUNT, Duration::from_secs(180))
+        .await
+        .expect("executions");
+    let elapsed = started.elapsed();
+    let most_environments = watcher.stop();
+    let succeeded = done
+        .iter()
+        .filter(|e| e.status == ExecutionStatus::Succeeded)
+        .count();
+    assert_eq!(succeeded, COUNT, "{done:?}");
+    let inputs: BTreeSet<String> = done
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.input).expect("input")["key"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let wanted: BTreeSet<String> = keys.iter().cloned().collect();
+    assert_eq!(
+        inputs, wanted,
+        "one execution per upload, none lost or duplicated"
+    );
+    let written = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert_eq!(written.len(), COUNT, "{written:?}");
+    assert!(
+        most_environments > 1,
+        "at most {most_environments} execution environment(s) were alive at once"
+    );
+    eprintln!(
+        "burst: {COUNT} uploads → {COUNT} SUCCEEDED in {elapsed:?} ({:.1}/s, the held one included), up to {most_environments} environments at once",
+        COUNT as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// Runs all `futures` concurrently (no `futures` crate in the workspace: tokio's JoinSet needs 'static).
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let all: Vec<_> = futures.map(Box::pin).collect();
+    let mut all = all;
+    std::future::poll_fn(|cx| {
+        all.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if all.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// A custom runtime in a few lines of shell, to make the executor time out, crash and fail on request.
+const SHELL_RUNTIME: &str = r#"#!/bin/bash
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+while true; do
+  headers=$(mktemp)
+  body=$(curl -sS -D "$headers" "$api/invocation/next") || exit 1
+  id=$(tr -d '\r' <"$headers" | awk -F': ' 'tolower($1) == "lambda-runtime-aws-request-id" {print $2}')
+  rm -f "$headers"
+  case $body in
+    *'"sleep"'*) sleep 60 ;;
+    *'"crash"'*) exit 3 ;;
+    *'"fail"'*) curl -sS -o /dev/null -X POST -d '{"errorType":"Boom","errorMessage":"asked to"}' "$api/invocation/$id/error"; continue ;;
+  esac
+  curl -sS -o /dev/null -X POST -d "{\"echo\": $body, \"pid\": $$}" "$api/invocation/$id/response"
+done
+"#;
+
+fn shell_runtime_zip(folder: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = folder.join("shell-runtime.zip");
+    let file = std::fs::File::create(&path).expect("zip file");
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .unix_permissions(0o755);
+    zip.start_file("bootstrap", options).expect("zip entry");
+    zip.write_all(SHELL_RUNTIME.as_bytes()).expect("zip write");
+    zip.finish().expect("zip finish");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_executor_kills_timeouts_replaces_crashes_and_leaves_no_process() {
+    // An emulator of its own: the last check stops it and looks for leftovers.
+    let emulator = Emulator::dedicated(&[]).expect("emulator");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let name = unique_name("imgresize-shell");
+    let spec = FunctionSpec {
+        name: name.clone(),
+        zip: shell_runtime_zip(folder.path()),
+        architecture: "x86_64".into(),
+        memory_size: 128,
+        timeout_seconds: 1,
+        role_arn: "arn:aws:iam::000000000000:role/shell".into(),
+        environment: vec![],
+    };
+    lambda_api::create_function(&emulator.endpoint, &spec)
+        .await
+        .expect("create");
+    let invoke = |payload: &'static str| {
+        let endpoint = emulator.endpoint.clone();
+        let name = name.clone();
+        async move {
+            let started = Instant::now();
+            let invoked = lambda_api::invoke(&endpoint, &name, payload, Duration::from_secs(30))
+                .await
+                .expect("invoke");
+            (invoked, started.elapsed())
+        }
+    };
+
+    let (first, _) = invoke(r#"{"n": 1}"#).await;
+    assert_eq!(first.function_error, None, "{first:?}");
+    let first_pid = serde_json::from_str::<Value>(&first.payload).expect("json")["pid"].clone();
+
+    let (failed, _) = invoke(r#"{"x": "fail"}"#).await;
+    assert_eq!(
+        failed.function_error.as_deref(),
+        Some("Unhandled"),
+        "{failed:?}"
+    );
+    assert!(failed.payload.contains("\"Boom\""), "{failed:?}");
+
+    let (timed_out, took) = invoke(r#"{"x": "sleep"}"#).await;
+    assert_eq!(
+        timed_out.function_error.as_deref(),
+        Some("Unhandled"),
+        "{timed_out:?}"
+    );
+    assert!(
+        timed_out
+            .payload
+            .contains("Task timed out after 1.00 seconds"),
+        "{timed_out:?}"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "the timeout was not enforced: {took:?}"
+    );
+    assert!(
+        chain::function_processes(&name)
+            .iter()
+            .all(|p| !p.1.contains("sleep")),
+        "the timed-out invocation's process group was not killed"
+    );
+
+    let (after_timeout, _) = invoke(r#"{"n": 2}"#).await;
+    assert_eq!(after_timeout.function_error, None, "{after_timeout:?}");
+    let replaced_pid =
+        serde_json::from_str::<Value>(&after_timeout.payload).expect("json")["pid"].clone();
+    assert_ne!(first_pid, replaced_pid, "a killed process must be replaced");
+
+    let (crashed, _) = invoke(r#"{"x": "crash"}"#).await;
+    assert!(crashed.payload.contains("Runtime.ExitError"), "{crashed:?}");
+    assert!(crashed.payload.contains("exit status 3"), "{crashed:?}");
+    let (after_crash, _) = invoke(r#"{"n": 3}"#).await;
+    assert_eq!(after_crash.function_error, None, "{after_crash:?}");
+
+    assert!(
+        !chain::function_processes(&name).is_empty(),
+        "the environment should be alive"
+    );
+    drop(emulator);
+    let left = chain::function_processes(&name);
+    assert!(left.is_empty(), "processes outlived the emulator: {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_arm64_zip_runs_through_the_chain_under_qemu() {
+    let zip = module::lambda_zip("arm64");
+    if !zip.is_file() {
+        // `make test` builds both zips; a contributor's `cargo test` may have only the x86_64 one.
+        eprintln!(
+            "SKIPPED: {} is missing: `bash scripts/build.sh arm64`",
+            zip.display()
+        );
+        return;
+    }
+    let chain = deploy(ChainOptions {
+        zip,
+        architecture: "arm64".into(),
+        api: false,
+        ..ChainOptions::defaults("imgresize-arm64").expect("options")
+    })
+    .await;
+    upload(&chain, "arm/cat.jpg", images::jpeg(1600, 1200)).await;
+    // Emulated: about 1 s for a 12 MP photo, far less for this one; generous for a loaded machine.
+    let done = chain::wait_executions(Emulator::shared(), &chain, 1, Duration::from_secs(120))
+        .await
+        .expect("execution");
+    assert_eq!(done[0].status, ExecutionStatus::Succeeded, "{:?}", done[0]);
+    let keys = buckets::keys(&Emulator::shared().s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
+
+/// Postman's runner, installed by `scripts/setup.sh newman` (also part of `all`).
+fn newman_or_skip() -> Option<PathBuf> {
+    let newman = imgresize_tests::repo_root().join(".tools/newman/node_modules/.bin/newman");
+    if newman.is_file() {
+        return Some(newman);
+    }
+    let message = format!(
+        "{} is missing: run `bash scripts/setup.sh newman`",
+        newman.display()
+    );
+    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
+        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+/// The collection users import, run by newman against the local API with the emulator's credentials: every
+/// request passes the collection's own tests (the GET waits, bounded, for a final status). LocalStack does
+/// not check SigV4, so this proves the requests, bodies and flow, not the auth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postman_collection_passes_against_the_local_api() {
+    let (Some(zip), Some(newman)) = (zip_or_skip("x86_64"), newman_or_skip()) else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        ..ChainOptions::defaults("imgresize-postman").expect("options")
+    })
+    .await;
+    let api = chain.api.clone().expect("api deployed");
+    let collection = imgresize_tests::repo_root()
+        .join("terraform/examples/complete/imgresize.postman_collection.json");
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&collection).expect("collection"))
+            .expect("collection JSON");
+    // The object the collection's `key` variable names (its POST leaves out the bucket: the originals).
+    let key = document["variable"]
+        .as_array()
+        .and_then(|vars| vars.iter().find(|v| v["key"] == json!("key")))
+        .and_then(|v| v["value"].as_str())
+        .expect("the collection's key variable")
+        .to_string();
+    upload(&chain, &key, images::jpeg(1600, 1200)).await;
+    let base_url = emulator
+        .execute_api_url(&api.id, &api.stage, "")
+        .trim_end_matches('/')
+        .to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .arg("150")
+            .arg(&newman)
+            .arg("run")
+            .arg(&collection)
+            .args(["--env-var", &format!("baseUrl={base_url}")])
+            .args(["--env-var", "region=us-east-1"])
+            .args(["--env-var", "accessKey=test"])
+            .args(["--env-var", "secretKey=test"])
+            .args(["--env-var", "sessionToken="])
+            .args([
+                "--timeout-request",
+                "20000",
+                "--color",
+                "off",
+                "--disable-unicode",
+            ])
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("newman runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "newman failed ({})", output.status);
+    assert!(
+        stdout.contains("SUCCEEDED") || stdout.contains("destKey"),
+        "the GET never saw the finished execution"
+    );
+    let written = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert!(!written.is_empty(), "nothing written");
+}
