@@ -21,22 +21,9 @@ pub fn binary() -> PathBuf {
         })
 }
 
-/// [`binary`] if it is built; otherwise `None` after printing why the caller skips, or a panic when
-/// `IMGRESIZE_REQUIRE_BUILD=1` (as `make e2e` and `make test` set: there a missing build is a failure).
+/// [`binary`] if it is built, else skipped or failed as [`crate::built_or_skip`] says.
 pub fn binary_or_skip() -> Option<PathBuf> {
-    let binary = binary();
-    if binary.is_file() {
-        return Some(binary);
-    }
-    let message = format!(
-        "{} is missing: build it with `bash scripts/build.sh x86_64`",
-        binary.display()
-    );
-    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
-        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+    crate::built_or_skip(binary(), "bash scripts/build.sh x86_64")
 }
 
 /// What an invocation returned.

@@ -25,6 +25,24 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
+/// `Some(path)` when a build output exists; otherwise `None` after saying why the caller skips, or a
+/// panic when `IMGRESIZE_REQUIRE_BUILD=1` (as `make e2e` and `make test` set: there a missing build is
+/// a failure, never a silent skip).
+pub fn built_or_skip(path: PathBuf, build_command: &str) -> Option<PathBuf> {
+    if path.is_file() {
+        return Some(path);
+    }
+    let message = format!(
+        "{} is missing: build it with `{build_command}`",
+        path.display()
+    );
+    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
+        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
 /// A name unique to this process and call site, valid as an S3 bucket name.
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -523,6 +523,14 @@ pub fn lambda_zip(architecture: &str) -> std::path::PathBuf {
     ))
 }
 
+/// [`lambda_zip`] if it is built, else skipped or failed as [`crate::built_or_skip`] says.
+pub fn lambda_zip_or_skip(architecture: &str) -> Option<std::path::PathBuf> {
+    crate::built_or_skip(
+        lambda_zip(architecture),
+        &format!("bash scripts/build.sh {architecture}"),
+    )
+}
+
 /// `aws_lambda_function.this` (lambda.tf) named `name`: the zip, `architecture`, the variables' defaults for
 /// memory and timeout, and `environment` (normally `local.lambda_environment`). Returns its ARN.
 pub async fn lambda_function(

@@ -34,23 +34,6 @@ use imgresize_tests::module::{self, Chain, ChainOptions};
 use imgresize_tests::{buckets, chain, images, unique_name};
 use serde_json::{json, Value};
 
-/// The x86_64 zip, or `None` (test skipped) when it is not built and the build is not required.
-fn zip_or_skip(architecture: &str) -> Option<PathBuf> {
-    let zip = module::lambda_zip(architecture);
-    if zip.is_file() {
-        return Some(zip);
-    }
-    let message = format!(
-        "{} is missing: build it with `bash scripts/build.sh {architecture}`",
-        zip.display()
-    );
-    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
-        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
-}
-
 async fn deploy(options: ChainOptions) -> Chain {
     match module::deploy(Emulator::shared(), &options).await {
         Ok(chain) => chain,
@@ -87,7 +70,7 @@ fn is_subsequence(events: &[HistoryEventType], wanted: &[HistoryEventType]) -> b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_is_resized_through_the_whole_chain() {
-    let Some(zip) = zip_or_skip("x86_64") else {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
         return;
     };
     let chain = deploy(ChainOptions {
@@ -149,7 +132,7 @@ async fn an_upload_is_resized_through_the_whole_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_upload_fails_as_rejected_and_writes_nothing() {
-    let Some(zip) = zip_or_skip("x86_64") else {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
         return;
     };
     let chain = deploy(ChainOptions {
@@ -200,7 +183,7 @@ async fn a_corrupt_upload_fails_as_rejected_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_faults_are_retried_by_the_state_machine_and_persistent_ones_caught() {
-    let Some(zip) = zip_or_skip("x86_64") else {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
         return;
     };
     let emulator = Emulator::shared();
@@ -320,7 +303,7 @@ async fn s3_faults_are_retried_by_the_state_machine_and_persistent_ones_caught()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_starts_the_chain_and_returns_its_result() {
-    let Some(zip) = zip_or_skip("x86_64") else {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
         return;
     };
     let emulator = Emulator::shared();
@@ -378,7 +361,7 @@ async fn the_api_starts_the_chain_and_returns_its_result() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_50_uploads_gives_50_objects_on_several_environments() {
-    let Some(zip) = zip_or_skip("x86_64") else {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
         return;
     };
     const COUNT: usize = 50;
@@ -603,19 +586,10 @@ async fn the_arm64_zip_runs_through_the_chain_under_qemu() {
 
 /// Postman's runner, installed by `scripts/setup.sh newman` (also part of `all`).
 fn newman_or_skip() -> Option<PathBuf> {
-    let newman = imgresize_tests::repo_root().join(".tools/newman/node_modules/.bin/newman");
-    if newman.is_file() {
-        return Some(newman);
-    }
-    let message = format!(
-        "{} is missing: run `bash scripts/setup.sh newman`",
-        newman.display()
-    );
-    if std::env::var("IMGRESIZE_REQUIRE_BUILD").as_deref() == Ok("1") {
-        panic!("{message} (IMGRESIZE_REQUIRE_BUILD=1)");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+    imgresize_tests::built_or_skip(
+        imgresize_tests::repo_root().join(".tools/newman/node_modules/.bin/newman"),
+        "bash scripts/setup.sh newman",
+    )
 }
 
 /// The collection users import, run by newman against the local API with the emulator's credentials: every
@@ -623,7 +597,7 @@ fn newman_or_skip() -> Option<PathBuf> {
 /// not check SigV4, so this proves the requests, bodies and flow, not the auth.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_postman_collection_passes_against_the_local_api() {
-    let (Some(zip), Some(newman)) = (zip_or_skip("x86_64"), newman_or_skip()) else {
+    let (Some(zip), Some(newman)) = (module::lambda_zip_or_skip("x86_64"), newman_or_skip()) else {
         return;
     };
     let emulator = Emulator::shared();
