@@ -2,10 +2,11 @@
 # Installs what the project needs, pinned, into ignored directories of the repo (plus rustup targets and nasm).
 # Idempotent: each part records a stamp (hash of its pinned inputs) and is skipped while the stamp matches.
 #
-# Usage: scripts/setup.sh [build|emulator|all|freeze-emulator]     (default: all)
+# Usage: scripts/setup.sh [build|emulator|arm64|all|freeze-emulator]     (default: all)
 #   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
 #   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt)
-#   all              build + emulator + tests/iac/setup.sh when it exists
+#   arm64            qemu-user and libc6-arm64-cross (apt), to run the arm64 bootstrap on x86_64
+#   all              build + emulator + arm64 + tests/iac/setup.sh when it exists
 #   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
 # Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
 set -euo pipefail
@@ -51,6 +52,32 @@ ensure_nasm() {
       "${sudo[@]}" apt-get update -q >/dev/null &&
         DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q nasm >/dev/null
     } || die "could not install nasm (apt-get install nasm)"
+}
+
+# Installs Debian packages that are missing (apt-get; refreshes the package lists once if the install fails).
+ensure_apt() { # purpose, packages...
+  local purpose=$1 missing=() package sudo=()
+  shift
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  ((${#missing[@]})) || return 0
+  ((EUID == 0)) || sudo=(sudo)
+  log "installing ${missing[*]} with apt-get ($purpose)"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    {
+      "${sudo[@]}" apt-get update -q >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    } || die "could not install ${missing[*]} (apt-get install ${missing[*]})"
+}
+
+# The arm64 bootstrap runs here under user-mode emulation (tests/tests/bootstraps.rs): Debian's qemu-user and
+# the aarch64 glibc (with its loader, /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1) of libc6-arm64-cross.
+setup_arm64() {
+  ensure_apt "arm64 bootstrap under emulation" qemu-user libc6-arm64-cross
+  [[ -x /usr/bin/qemu-aarch64 && -f /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] ||
+    die "qemu-user or libc6-arm64-cross installed but qemu-aarch64 or the aarch64 loader is missing"
+  log "arm64 emulation: $(/usr/bin/qemu-aarch64 --version | head -n1)"
 }
 
 setup_build() {
@@ -157,8 +184,8 @@ freeze_emulator() {
 main() {
   local part=${1:-all}
   case $part in
-    build | emulator | all | freeze-emulator) ;;
-    *) die "usage: scripts/setup.sh [build|emulator|all|freeze-emulator]" ;;
+    build | emulator | arm64 | all | freeze-emulator) ;;
+    *) die "usage: scripts/setup.sh [build|emulator|arm64|all|freeze-emulator]" ;;
   esac
   # Two setups at once (e.g. parallel make targets) would trample each other's venvs: serialise, bounded.
   mkdir -p "$REPO_ROOT/.tools"
@@ -169,10 +196,12 @@ main() {
   case $part in
     build) setup_build ;;
     emulator) setup_emulator ;;
+    arm64) setup_arm64 ;;
     freeze-emulator) freeze_emulator ;;
     all)
       setup_build
       setup_emulator
+      setup_arm64
       if [[ -f $REPO_ROOT/tests/iac/setup.sh ]]; then
         bash "$REPO_ROOT/tests/iac/setup.sh"
       fi

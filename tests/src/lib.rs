@@ -3,6 +3,7 @@
 //! Every server is started through the project's own scripts (the ones `make demo` uses), bound to
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
+pub mod bootstraps;
 pub mod buckets;
 pub mod emulator;
 pub mod fault_proxy;
@@ -10,6 +11,7 @@ pub mod http;
 pub mod images;
 pub mod lambda;
 pub mod module;
+pub mod similarity;
 pub mod templates;
 pub mod vtl;
 
