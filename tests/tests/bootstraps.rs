@@ -31,6 +31,29 @@ use serde_json::json;
 const MAX_DSSIM: f64 = 0.0005;
 /// Colour drift between them, per channel, 0..=255 (luma SSIM barely sees a colour shift).
 const MAX_MEAN_DIFFERENCE: f64 = 1.0;
+/// Inputs whose entropy-coded data is itself corrupt, where the architectures may render a few blocks
+/// differently. hopper_bad_exif.jpg (SOURCES.md says only its metadata is odd) makes libjpeg warn "bad Huffman
+/// code" and "extraneous bytes before marker" dozens of times; from the garbage it decodes 8x8 blocks of
+/// extreme coefficients, and the two builds' SIMD code (AVX2, NEON) round those differently: measured
+/// 2026-11-28, 2 of 3,969 blocks differ (106 pixels, by up to 255 levels), DSSIM 0.00053, while every other
+/// file of photos/ and broken/ came out bit-identical (DSSIM 0). For these the answers must still agree and
+/// the difference stay inside [`MAX_DIFFERING_BLOCKS`] of the blocks.
+const CORRUPT_ENTROPY_DATA: &[&str] = &["broken/hopper_bad_exif.jpg"];
+/// The share of 8x8 blocks that may differ for [`CORRUPT_ENTROPY_DATA`] (measured: 0.05 %).
+const MAX_DIFFERING_BLOCKS: f64 = 0.001;
+
+/// The share of 8x8 blocks in which two images of one size differ at all.
+fn differing_blocks(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let (width, height) = a.dimensions();
+    let mut blocks = std::collections::BTreeSet::new();
+    for (x, y, pixel) in a.enumerate_pixels() {
+        if pixel != b.get_pixel(x, y) {
+            blocks.insert((x / 8, y / 8));
+        }
+    }
+    blocks.len() as f64 / (f64::from(width.div_ceil(8)) * f64::from(height.div_ceil(8)))
+}
+
 /// One invocation, emulated: a 12 MP photo takes about a second; the bound is for a hung process.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -334,8 +357,31 @@ async fn the_arm64_bootstrap_answers_like_the_x86_64_one_under_emulation() {
         if d > worst.0 {
             worst = (d, key.clone());
         }
+        if CORRUPT_ENTROPY_DATA.contains(&key.as_str()) {
+            let share = differing_blocks(&a, &b);
+            eprintln!(
+                "{key}: corrupt entropy data, {:.3} % of the blocks differ",
+                share * 100.0
+            );
+            if share > MAX_DIFFERING_BLOCKS {
+                differences.push(format!(
+                    "{key}: {:.3} % of the blocks differ",
+                    share * 100.0
+                ));
+            }
+            continue;
+        }
         if d > MAX_DSSIM || m > MAX_MEAN_DIFFERENCE {
-            differences.push(format!("{key}: DSSIM {d:.6}, mean difference {m:.3}"));
+            // Both renderings kept, to see where they differ.
+            let kept = std::env::temp_dir().join(format!("bootstraps-{}", std::process::id()));
+            let stem = key.replace('/', "_");
+            let _ = std::fs::create_dir_all(&kept);
+            let _ = a.save(kept.join(format!("{stem}.x86_64.png")));
+            let _ = b.save(kept.join(format!("{stem}.arm64.png")));
+            differences.push(format!(
+                "{key}: DSSIM {d:.6}, mean difference {m:.3} (both in {})",
+                kept.display()
+            ));
         }
     }
     eprintln!(
