@@ -16,12 +16,9 @@ bash scripts/setup.sh build >&2
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 
-# libjpeg reports errors by calling back into Rust, which unwinds through the C frames to the
-# catch_unwind around the decoder (lambda/src/engine/decode/jpeg.rs). That needs unwind tables in the C
-# code: mozjpeg-sys asks for -fexceptions only "if supported", and under zig the probe says no, so the
-# unwind aborted the process. Asked for explicitly, for every C dependency of both targets.
-export CFLAGS_x86_64_unknown_linux_gnu="-fexceptions -funwind-tables"
-export CFLAGS_aarch64_unknown_linux_gnu="-fexceptions -funwind-tables"
+# The C flags libjpeg's unwinding needs (-fexceptions -funwind-tables) are in .cargo/config.toml [env], where a
+# plain `cargo lambda build` sees them too: this script adds no flags of its own, so what it builds is what
+# a user building by hand gets (tests/tests/artifacts.rs checks both).
 
 arches=("$@")
 ((${#arches[@]})) || arches=(arm64 x86_64)

@@ -2,12 +2,13 @@
 # Installs what the project needs, pinned, into ignored directories of the repo (plus rustup targets and nasm).
 # Idempotent: each part records a stamp (hash of its pinned inputs) and is skipped while the stamp matches.
 #
-# Usage: scripts/setup.sh [build|emulator|newman|all|freeze-emulator]     (default: all)
+# Usage: scripts/setup.sh [build|emulator|arm64|newman|all|freeze-emulator]     (default: all)
 #   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
 #   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt), and
-#                    qemu-user + libc6-arm64-cross (apt) so the emulator can run the arm64 function
+#                    the arm64 part, so the emulator can run the arm64 function
+#   arm64            qemu-user and libc6-arm64-cross (apt), to run the arm64 bootstrap on x86_64
 #   newman           .tools/newman: Postman's runner, npm ci from tests/newman/ (the chain suite runs the collection)
-#   all              build + emulator + newman + tests/iac/setup.sh when it exists
+#   all              build + emulator (with arm64) + newman + tests/iac/setup.sh when it exists
 #   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
 # Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
 set -euo pipefail
@@ -55,24 +56,30 @@ ensure_nasm() {
     } || die "could not install nasm (apt-get install nasm)"
 }
 
-# apt packages, installed only when missing; the package lists are refreshed once, only if the install fails.
-apt_install() {
-  local sudo=()
+# Installs Debian packages that are missing (apt-get; refreshes the package lists once if the install fails).
+ensure_apt() { # purpose, packages...
+  local purpose=$1 missing=() package sudo=()
+  shift
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  ((${#missing[@]})) || return 0
   ((EUID == 0)) || sudo=(sudo)
-  log "installing $* with apt-get"
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null ||
+  log "installing ${missing[*]} with apt-get ($purpose)"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
     {
       "${sudo[@]}" apt-get update -q >/dev/null &&
-        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$@" >/dev/null
-    } || die "could not install $* (apt-get install $*)"
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    } || die "could not install ${missing[*]} (apt-get install ${missing[*]})"
 }
 
-# The emulator's Lambda executor runs arm64 functions (the module's default architecture) under qemu-user,
-# with the arm64 glibc from libc6-arm64-cross (scripts/localstack/local_process_executor.py).
-ensure_qemu() {
-  [[ $(uname -m) == aarch64 ]] && return 0
-  command -v qemu-aarch64 >/dev/null && [[ -d /usr/aarch64-linux-gnu/lib ]] && return 0
-  apt_install qemu-user libc6-arm64-cross
+# The arm64 bootstrap runs here under user-mode emulation (tests/tests/bootstraps.rs): Debian's qemu-user and
+# the aarch64 glibc (with its loader, /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1) of libc6-arm64-cross.
+setup_arm64() {
+  ensure_apt "arm64 bootstrap under emulation" qemu-user libc6-arm64-cross
+  [[ -x /usr/bin/qemu-aarch64 && -f /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] ||
+    die "qemu-user or libc6-arm64-cross installed but qemu-aarch64 or the aarch64 loader is missing"
+  log "arm64 emulation: $(/usr/bin/qemu-aarch64 --version | head -n1)"
 }
 
 setup_build() {
@@ -126,7 +133,8 @@ find_python313() {
 
 setup_emulator() {
   local py pyver stamp req=$REQ_DIR/localstack.txt
-  ensure_qemu
+  # The emulator's Lambda executor runs arm64 functions (the module's default) under qemu-user.
+  setup_arm64
   [[ -f $req ]] || die "$req is missing: run 'scripts/setup.sh freeze-emulator' to create it"
   py=$(find_python313)
   pyver=$("$py" -c 'import sys; print(sys.version.split()[0])')
@@ -200,8 +208,8 @@ setup_newman() {
 main() {
   local part=${1:-all}
   case $part in
-    build | emulator | newman | all | freeze-emulator) ;;
-    *) die "usage: scripts/setup.sh [build|emulator|newman|all|freeze-emulator]" ;;
+    build | emulator | arm64 | newman | all | freeze-emulator) ;;
+    *) die "usage: scripts/setup.sh [build|emulator|arm64|newman|all|freeze-emulator]" ;;
   esac
   # Two setups at once (e.g. parallel make targets) would trample each other's venvs: serialise, bounded.
   mkdir -p "$REPO_ROOT/.tools"
@@ -212,6 +220,7 @@ main() {
   case $part in
     build) setup_build ;;
     emulator) setup_emulator ;;
+    arm64) setup_arm64 ;;
     newman) setup_newman ;;
     freeze-emulator) freeze_emulator ;;
     all)

@@ -1,4 +1,4 @@
-//! Bytes → the whole engine (sniff → header budget → decode → orient → resize → encode) under the
+//! Bytes → the whole engine (sniff → header budget → decode → resize → orient → encode) under the
 //! production limits. Every input must end in a resized image that decodes, or in a rejection with a
 //! stable code: never a panic, an `Internal` error, or an allocation past the fuzzer's RSS limit.
 #![no_main]

@@ -3,7 +3,7 @@
 //! deterministic, bounded, and the one CONTRACT.md describes (checked against an independent model).
 #![no_main]
 
-use imgresize::engine::OutputFormat;
+use imgresize::engine::{OutputFormat, SIZE_RANGE};
 use imgresize::keys::{self, KeyEncoding, MAX_KEY_BYTES};
 use imgresize_fuzz::{form_encode, model_destination};
 use libfuzzer_sys::fuzz_target;
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Destination keys: deterministic, within S3's limit, exactly as the contract describes.
-    let size = 1 + (data.len() as u32 % 10_000);
+    let size = SIZE_RANGE.start() + (data.len() as u32 % SIZE_RANGE.end());
     for pattern in PATTERNS {
         assert!(keys::validate_pattern(pattern).is_ok());
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {

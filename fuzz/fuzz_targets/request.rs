@@ -1,23 +1,23 @@
 //! Arbitrary bytes → JSON → the whole handler (parse → bucket check → fetch → engine → store) with a
-//! store that has a small JPEG under every key. Every event must be answered: `ok: true` with exactly
+//! store that has the tests' tiny JPEG under every key (and answers empty or over-long keys as S3 does,
+//! with an error the handler must never meet). Every event must be answered: `ok: true` with exactly
 //! one object written where the answer says, or `ok: false` with a stable code and nothing written.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use image::{DynamicImage, Rgb, RgbImage};
 use imgresize::config::Config;
-use imgresize::engine::{encode, OutputFormat};
+use imgresize::engine::{QUALITY_RANGE, SIZE_RANGE};
 use imgresize::handler::Handler;
 use imgresize::request;
-use imgresize_fuzz::AnyKeyStore;
+use imgresize_fuzz::{tiny_jpeg, MemoryStore};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    handler: Handler<AnyKeyStore>,
-    store: AnyKeyStore,
+    handler: Handler<MemoryStore>,
+    store: MemoryStore,
 }
 
 fn fixture() -> &'static Fixture {
@@ -29,15 +29,7 @@ fn fixture() -> &'static Fixture {
             _ => None,
         })
         .expect("config");
-        let picture = RgbImage::from_fn(24, 16, |x, y| Rgb([(x * 10) as u8, (y * 15) as u8, 99]));
-        let jpeg = encode::encode(
-            &DynamicImage::ImageRgb8(picture),
-            OutputFormat::Jpeg,
-            80,
-            None,
-        )
-        .expect("a test JPEG");
-        let store = AnyKeyStore::new(jpeg);
+        let store = MemoryStore::with_any_key(tiny_jpeg());
         Fixture {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
@@ -60,15 +52,20 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(request) = &parsed {
         assert!(!request.bucket.is_empty() && !request.key.is_empty());
-        assert!((1..=10_000).contains(&request.size));
-        assert!((1..=100).contains(&request.quality));
+        assert!(SIZE_RANGE.contains(&request.size));
+        assert!(QUALITY_RANGE.contains(&request.quality));
     }
 
     let answer = fixture
         .runtime
         .block_on(fixture.handler.handle(&event))
         .unwrap_or_else(|e| panic!("a store that never fails made the handler fail: {e}"));
-    let written = fixture.store.take_written();
+    let written: Vec<(String, String, usize)> = fixture
+        .store
+        .take_puts()
+        .into_iter()
+        .map(|(bucket, key, body)| (bucket, key, body.len()))
+        .collect();
     match answer["ok"].as_bool() {
         Some(true) => {
             assert!(parsed.is_ok(), "a rejected request was resized: {answer}");

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use crate::engine::geometry::MAX_SIZE;
-use crate::engine::Limits;
+use crate::engine::{Limits, QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +73,8 @@ impl Config {
             allowed_source_buckets,
             dest_prefix,
             dest_key_pattern,
-            default_size: number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, 1..=MAX_SIZE)?,
-            quality: number(&get, "QUALITY", DEFAULT_QUALITY, 1..=100)?,
+            default_size: number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, SIZE_RANGE)?,
+            quality: number(&get, "QUALITY", DEFAULT_QUALITY, QUALITY_RANGE)?,
             max_input_bytes: number(
                 &get,
                 "MAX_INPUT_BYTES",

@@ -96,6 +96,17 @@ impl Error {
     }
 }
 
+/// How a failure (not a rejection) leaves the function: a Lambda error whose `errorType` the state
+/// machine's Retry matches (`TransientError`) or does not (`InternalError`).
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(error: Error) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.lambda_error_type().to_string(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ErrorBody {
     pub code: &'static str,
@@ -120,35 +131,116 @@ mod tests {
         );
     }
 
+    /// One value of every variant. The match below has no wildcard: a new variant does not compile
+    /// until it is listed here, and then the tests below hold it to CONTRACT.md.
+    fn every_variant() -> Vec<Error> {
+        let all = vec![
+            Error::InvalidRequest(String::new()),
+            Error::BucketNotAllowed {
+                bucket: "b".into(),
+                reason: String::new(),
+            },
+            Error::NotFound {
+                bucket: "b".into(),
+                key: "k".into(),
+            },
+            Error::AccessDenied {
+                bucket: "b".into(),
+                key: "k".into(),
+            },
+            Error::InputTooLarge { size: 2, max: 1 },
+            Error::ImageTooLarge {
+                width: 1,
+                height: 1,
+                pixels: 1,
+                max: 0,
+            },
+            Error::UnsupportedFormat(String::new()),
+            Error::CorruptImage(String::new()),
+            Error::Transient(String::new()),
+            Error::Internal(String::new()),
+        ];
+        for error in &all {
+            match error {
+                Error::InvalidRequest(_)
+                | Error::BucketNotAllowed { .. }
+                | Error::NotFound { .. }
+                | Error::AccessDenied { .. }
+                | Error::InputTooLarge { .. }
+                | Error::ImageTooLarge { .. }
+                | Error::UnsupportedFormat(_)
+                | Error::CorruptImage(_)
+                | Error::Transient(_)
+                | Error::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    /// The `| `CODE` | status | when |` rows of CONTRACT.md's rejection table.
+    fn contract_table() -> Vec<(String, u16)> {
+        include_str!("../CONTRACT.md")
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let status = cells.get(2)?.parse().ok()?;
+                code.chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_')
+                    .then(|| (code.to_string(), status))
+            })
+            .collect()
+    }
+
     #[test]
     fn codes_are_stable() {
-        let cases = [
-            (Error::InvalidRequest(String::new()), "INVALID_REQUEST", 400),
-            (
-                Error::ImageTooLarge {
-                    width: 1,
-                    height: 1,
-                    pixels: 1,
-                    max: 0,
-                },
-                "IMAGE_TOO_LARGE",
-                413,
-            ),
-            (
-                Error::InputTooLarge { size: 2, max: 1 },
-                "INPUT_TOO_LARGE",
-                413,
-            ),
-            (
-                Error::UnsupportedFormat(String::new()),
-                "UNSUPPORTED_FORMAT",
-                415,
-            ),
-            (Error::CorruptImage(String::new()), "CORRUPT_IMAGE", 422),
+        let expected = [
+            ("INVALID_REQUEST", 400),
+            ("BUCKET_NOT_ALLOWED", 403),
+            ("NOT_FOUND", 404),
+            ("ACCESS_DENIED", 403),
+            ("INPUT_TOO_LARGE", 413),
+            ("IMAGE_TOO_LARGE", 413),
+            ("UNSUPPORTED_FORMAT", 415),
+            ("CORRUPT_IMAGE", 422),
+            ("TRANSIENT", 503),
+            ("INTERNAL", 500),
         ];
-        for (error, code, status) in cases {
-            assert_eq!(error.code(), code);
-            assert_eq!(error.status(), status);
+        let actual: Vec<(&str, u16)> = every_variant()
+            .iter()
+            .map(|error| (error.code(), error.status()))
+            .collect();
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn the_rejections_are_contract_md_s_table() {
+        let mut rejections: Vec<(String, u16)> = every_variant()
+            .iter()
+            .filter(|error| error.is_rejection())
+            .map(|error| (error.code().to_string(), error.status()))
+            .collect();
+        let mut table = contract_table();
+        rejections.sort();
+        table.sort();
+        assert_eq!(rejections, table, "CONTRACT.md's table and Error disagree");
+        // The failures are Lambda errors, named in CONTRACT.md by their errorType.
+        let contract = include_str!("../CONTRACT.md");
+        for error in every_variant().iter().filter(|e| !e.is_rejection()) {
+            let error_type = format!("`{}`", error.lambda_error_type());
+            assert!(
+                contract.contains(&error_type),
+                "CONTRACT.md lacks {error_type}"
+            );
         }
+    }
+
+    #[test]
+    fn failures_become_diagnostics_with_their_error_type() {
+        let diagnostic = lambda_runtime::Diagnostic::from(Error::Transient("S3 timed out".into()));
+        assert_eq!(diagnostic.error_type, "TransientError");
+        assert_eq!(diagnostic.error_message, "transient failure: S3 timed out");
+        let diagnostic = lambda_runtime::Diagnostic::from(Error::Internal("bug".into()));
+        assert_eq!(diagnostic.error_type, "InternalError");
     }
 }

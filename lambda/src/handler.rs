@@ -2,7 +2,7 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 
 use crate::config::Config;
 use crate::engine::{self, Options, Resized};
@@ -30,14 +30,13 @@ impl<S: ObjectStore> Handler<S> {
     /// The Lambda entry point: rejections are answers (`ok: false`), other failures are Lambda
     /// errors whose type (`TransientError`, `InternalError`) the state machine's Retry matches.
     pub async fn invoke(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        // The span is attached to the future, not entered: a guard held across `.await` would leave it
+        // entered on whatever else the runtime polls meanwhile (clippy.toml forbids that guard there).
         let span = tracing::info_span!("resize", request_id = %event.context.request_id);
-        let _entered = span.enter();
         self.handle(&event.payload)
+            .instrument(span)
             .await
-            .map_err(|error| Diagnostic {
-                error_type: error.lambda_error_type().to_string(),
-                error_message: error.to_string(),
-            })
+            .map_err(Diagnostic::from)
     }
 
     /// Everything but the Lambda types: `Ok` holds the answer, success or rejection.
@@ -148,14 +147,40 @@ impl<S: ObjectStore> Handler<S> {
     }
 }
 
-/// The engine is CPU-bound: it runs off the async runtime, and a panic in a decoder becomes an
-/// error instead of taking the process down.
+/// The engine is CPU-bound: it runs off the async runtime.
 async fn run_engine(
     data: Vec<u8>,
     options: Options,
     limits: engine::Limits,
 ) -> Result<Resized, Error> {
-    tokio::task::spawn_blocking(move || engine::resize(&data, &options, &limits))
+    off_the_runtime(move || engine::resize(&data, &options, &limits)).await
+}
+
+/// Runs `work` on the blocking pool. A panic in it (a bug of ours: the JPEG decoder lets only libjpeg's
+/// own fatal errors become `CORRUPT_IMAGE`) becomes an [`Error::Internal`], a Lambda error that alarms,
+/// instead of taking the process down or passing for the user's bad input.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| Error::Internal(format!("the engine stopped: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_in_the_engine_is_an_internal_failure() {
+        let result = off_the_runtime(|| -> Result<(), Error> { panic!("a bug of ours") }).await;
+        match result {
+            Err(error) => {
+                assert_eq!(error.code(), "INTERNAL");
+                assert!(!error.is_rejection());
+                assert_eq!(error.lambda_error_type(), "InternalError");
+            }
+            Ok(()) => panic!("the panic was swallowed"),
+        }
+    }
 }

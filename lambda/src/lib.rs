@@ -1,7 +1,7 @@
 //! imgresize: the image-resize Lambda and the engine it shares with the `imgresize` CLI.
 //!
 //! The data flows one way: runtime glue (`bin/lambda.rs`) → [`request`] → [`fetch`] →
-//! [`engine`] (decode → orient → resize → encode) → [`store`] → [`response`], driven by [`handler`].
+//! [`engine`] (decode → resize → orient → encode) → [`store`] → [`response`], driven by [`handler`].
 
 pub mod config;
 pub mod engine;

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::engine::geometry::MAX_SIZE;
 use crate::engine::OutputFormat;
+use crate::engine::{QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 use crate::keys::{KeyEncoding, MAX_KEY_BYTES};
 
@@ -109,15 +109,27 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         None => config.default_size,
         Some(size) => u32::try_from(size)
             .ok()
-            .filter(|s| (1..=MAX_SIZE).contains(s))
-            .ok_or_else(|| invalid(&format!("size must be from 1 to {MAX_SIZE}, got {size}")))?,
+            .filter(|s| SIZE_RANGE.contains(s))
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "size must be from {} to {}, got {size}",
+                    SIZE_RANGE.start(),
+                    SIZE_RANGE.end()
+                ))
+            })?,
     };
     let quality = match direct.quality {
         None => config.quality,
         Some(q) => u8::try_from(q)
             .ok()
-            .filter(|q| (1..=100).contains(q))
-            .ok_or_else(|| invalid(&format!("quality must be from 1 to 100, got {q}")))?,
+            .filter(|q| QUALITY_RANGE.contains(q))
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "quality must be from {} to {}, got {q}",
+                    QUALITY_RANGE.start(),
+                    QUALITY_RANGE.end()
+                ))
+            })?,
     };
     let format =
         match direct.format.as_deref() {
@@ -304,7 +316,7 @@ mod tests {
             match parse(&event, &config()) {
                 Ok(request) => {
                     prop_assert!(!request.bucket.is_empty() && !request.key.is_empty());
-                    prop_assert!((1..=MAX_SIZE).contains(&request.size));
+                    prop_assert!(SIZE_RANGE.contains(&request.size));
                 }
                 Err(error) => prop_assert_eq!(error.code(), "INVALID_REQUEST"),
             }

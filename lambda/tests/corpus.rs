@@ -25,12 +25,26 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
+/// The files of a corpus folder. A folder that is missing or empty is a broken corpus, not a pass: every
+/// loop over it would check nothing.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+                .path()
+        })
+        .collect();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
     files.sort();
     files
+}
+
+/// A listed file's bytes. A missing one fails the test: read as empty input it would still "pass" every
+/// check that expects a rejection.
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn resize(
@@ -38,7 +52,7 @@ fn resize(
     size: u32,
     format: Option<OutputFormat>,
 ) -> Result<Resized, imgresize::Error> {
-    let data = std::fs::read(path).unwrap_or_default();
+    let data = read(path);
     engine::resize(
         &data,
         &Options {
@@ -126,7 +140,7 @@ fn photos_are_resized_upright_and_stripped() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let input = std::fs::read(&path).expect("readable");
+        let input = read(&path);
         let resized = resize(&path, 1000, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         let source = resized.source;
         assert_eq!(resized.format, OutputFormat::Jpeg);

@@ -1,107 +1,27 @@
-//! Property tests over what callers send: arbitrary JSON and odd keys through the real handler, on an
-//! in-memory [`ObjectStore`] (the crate's trait seam) that behaves like S3 where it matters here
-//! (keys over 1024 bytes are a 400 `KeyTooLongError`, not a missing object).
+//! Property tests over what callers send: arbitrary JSON and odd keys through the real handler, on the
+//! in-memory `ObjectStore` of `support/memory_store.rs` (the crate's trait seam), which behaves like S3
+//! where it matters here (keys over 1024 bytes are a 400 `KeyTooLongError`, not a missing object).
 //!
 //! The parser's own properties live in `src/request.rs` and `src/keys.rs`; these go through
 //! `Handler::handle`, so they also cover the bucket check, both key readings, the engine and the write.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
-use image::{DynamicImage, Rgb, RgbImage};
 use imgresize::config::Config;
-use imgresize::engine::{encode, OutputFormat};
+use imgresize::engine::{OutputFormat, QUALITY_RANGE, SIZE_RANGE};
 use imgresize::handler::Handler;
 use imgresize::keys::{self, MAX_KEY_BYTES};
-use imgresize::store::{NewObject, ObjectStore, StoreError};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 #[path = "support/key_model.rs"]
 mod key_model;
 use key_model::{form_encode, model_destination};
+#[path = "support/memory_store.rs"]
+mod memory_store;
+use memory_store::{tiny_jpeg, MemoryStore};
 
 const SOURCE: &str = "originals";
 const DEST: &str = "resized";
 const PATTERN: &str = "{stem}_resized.{ext}";
-
-/// (bucket, key) and the object's bytes.
-type Objects = BTreeMap<(String, String), Vec<u8>>;
-/// (bucket, key, body) of each PutObject.
-type Puts = Vec<(String, String, Vec<u8>)>;
-
-/// Objects by (bucket, key), and every call made, shared between clones.
-#[derive(Clone, Default)]
-struct MemoryStore {
-    objects: Arc<Mutex<Objects>>,
-    gets: Arc<Mutex<Vec<String>>>,
-    puts: Arc<Mutex<Puts>>,
-}
-
-impl MemoryStore {
-    fn insert(&self, bucket: &str, key: &str, body: Vec<u8>) {
-        lock(&self.objects).insert((bucket.to_string(), key.to_string()), body);
-    }
-
-    fn puts(&self) -> Vec<(String, String, Vec<u8>)> {
-        lock(&self.puts).clone()
-    }
-
-    fn gets(&self) -> Vec<String> {
-        lock(&self.gets).clone()
-    }
-
-    fn reset_calls(&self) {
-        lock(&self.gets).clear();
-        lock(&self.puts).clear();
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// What S3 answers to a key it cannot hold.
-fn key_too_long(key: &str) -> Option<StoreError> {
-    (key.len() > MAX_KEY_BYTES).then(|| {
-        StoreError::Other(format!(
-            "service error: 400 KeyTooLongError: Your key is too long ({} bytes)",
-            key.len()
-        ))
-    })
-}
-
-impl ObjectStore for MemoryStore {
-    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
-        lock(&self.gets).push(key.to_string());
-        if let Some(error) = key_too_long(key) {
-            return Err(error);
-        }
-        let objects = lock(&self.objects);
-        let body = objects
-            .get(&(bucket.to_string(), key.to_string()))
-            .ok_or(StoreError::NotFound)?;
-        if body.len() as u64 > max_bytes {
-            return Err(StoreError::TooLarge {
-                size: body.len() as u64,
-            });
-        }
-        Ok(body.clone())
-    }
-
-    async fn put(&self, object: NewObject<'_>) -> Result<(), StoreError> {
-        if let Some(error) = key_too_long(object.key) {
-            return Err(error);
-        }
-        lock(&self.puts).push((
-            object.bucket.to_string(),
-            object.key.to_string(),
-            object.body.to_vec(),
-        ));
-        self.insert(object.bucket, object.key, object.body.to_vec());
-        Ok(())
-    }
-}
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -164,17 +84,6 @@ impl Fixture {
     }
 }
 
-fn tiny_jpeg() -> Vec<u8> {
-    let picture = RgbImage::from_fn(24, 16, |x, y| Rgb([(x * 10) as u8, (y * 15) as u8, 99]));
-    encode::encode(
-        &DynamicImage::ImageRgb8(picture),
-        OutputFormat::Jpeg,
-        80,
-        None,
-    )
-    .expect("a test JPEG")
-}
-
 // ---- strategies -------------------------------------------------------------------------------
 
 fn field_name() -> impl Strategy<Value = String> {
@@ -230,9 +139,9 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 /// A valid event with some optional fields set, to perturb one field at a time.
 fn valid_event() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(1u32..=10_000),
+        prop::option::of(SIZE_RANGE),
         prop::option::of(prop_oneof![Just("jpeg"), Just("png"), Just("webp")]),
-        prop::option::of(1u8..=100),
+        prop::option::of(QUALITY_RANGE),
     )
         .prop_map(|(size, format, quality)| {
             let mut event = json!({"bucket": SOURCE, "key": "photos/b.jpg"});
@@ -476,7 +385,7 @@ proptest! {
             Just("{dir}{size}/{stem}-{size}.{ext}".to_string()),
             "[a-z{}/._-]{0,6}\\{stem\\}[a-z{}/._-]{0,6}",
         ],
-        size in 1u32..=10_000,
+        size in SIZE_RANGE,
     ) {
         prop_assume!(keys::validate_pattern(&pattern).is_ok());
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {

@@ -15,26 +15,18 @@ pub async fn create(s3: &Client, names: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Every key in `bucket`, in S3's (lexicographic) order, across all listing pages.
+/// Every key in `bucket`, in S3's (lexicographic) order, across all listing pages (the SDK's paginator
+/// follows the continuation tokens).
 pub async fn keys(s3: &Client, bucket: &str) -> Result<Vec<String>, String> {
+    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
     let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| format!("list {bucket}: {}", DisplayErrorContext(e)))?;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("list {bucket}: {}", DisplayErrorContext(e)))?;
         keys.extend(
             page.contents()
                 .iter()
                 .filter_map(|o| o.key().map(String::from)),
         );
-        token = page.next_continuation_token().map(String::from);
-        if token.is_none() {
-            return Ok(keys);
-        }
     }
+    Ok(keys)
 }

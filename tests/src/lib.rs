@@ -3,6 +3,7 @@
 //! Every server is started through the project's own scripts (the ones `make demo` uses), bound to
 //! 127.0.0.1 on a free port, and stopped when the test process exits, however it exits.
 
+pub mod bootstraps;
 pub mod buckets;
 pub mod chain;
 pub mod emulator;
@@ -12,6 +13,7 @@ pub mod images;
 pub mod lambda;
 pub mod lambda_api;
 pub mod module;
+pub mod similarity;
 pub mod templates;
 pub mod vtl;
 

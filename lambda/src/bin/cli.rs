@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use imgresize::config::{
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
 };
-use imgresize::engine::{self, Limits, Options, OutputFormat};
+use imgresize::engine::{self, Limits, Options, OutputFormat, QUALITY_RANGE, SIZE_RANGE};
 use imgresize::response::{to_json, Rejected};
 use imgresize::Error;
 use serde_json::{json, Value};
@@ -29,13 +29,13 @@ enum Command {
     /// Resize INPUT into OUTPUT, fitting it inside a SIZE×SIZE box.
     Resize {
         /// Longest edge of the output in pixels (1..=10000); never upscales.
-        #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(i64::from(*SIZE_RANGE.start())..=i64::from(*SIZE_RANGE.end())))]
         size: u32,
         /// Output format (jpeg, png, webp); default: the input's (GIF/BMP → PNG).
         #[arg(long, value_parser = parse_format)]
         format: Option<OutputFormat>,
         /// JPEG/WebP quality (1..=100).
-        #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(1..=100))]
+        #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(i64::from(*QUALITY_RANGE.start())..=i64::from(*QUALITY_RANGE.end())))]
         quality: u8,
         /// Refuse images with more pixels than this (from the header, before decoding).
         #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]

@@ -1,4 +1,7 @@
 //! The Lambda function (`bootstrap`): runtime glue only; the work is in `imgresize::handler`.
+// The whole invocation is one future nested inside the runtime's (S3 SDK calls, the instrumented handler,
+// lambda_runtime's service stack): computing its layout goes deeper than rustc's default of 128 queries.
+#![recursion_limit = "256"]
 
 use std::sync::Arc;
 

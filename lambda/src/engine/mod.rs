@@ -11,6 +11,8 @@ pub mod probe;
 pub mod resize;
 pub mod sniff;
 
+use std::ops::RangeInclusive;
+
 use serde::Serialize;
 
 pub use sniff::{InputFormat, OutputFormat};
@@ -24,14 +26,20 @@ pub struct Limits {
     pub max_pixels: u64,
 }
 
+/// The `size` a request, the CLI or `DEFAULT_SIZE` may give: the one place this range is written.
+pub const SIZE_RANGE: RangeInclusive<u32> = 1..=geometry::MAX_SIZE;
+/// The JPEG/WebP `quality` a request, the CLI or `QUALITY` may give: the one place this range is written.
+pub const QUALITY_RANGE: RangeInclusive<u8> = 1..=100;
+
 /// What the caller wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// Longest edge of the output (the image is fitted inside `size`×`size`, never upscaled).
+    /// Longest edge of the output (the image is fitted inside `size`×`size`, never upscaled), in
+    /// [`SIZE_RANGE`].
     pub size: u32,
     /// Output format; `None` keeps the input's (GIF/BMP → PNG).
     pub format: Option<OutputFormat>,
-    /// JPEG/WebP quality, 1..=100.
+    /// JPEG/WebP quality, in [`QUALITY_RANGE`].
     pub quality: u8,
 }
 

@@ -2,9 +2,10 @@
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 
-use super::Decoded;
+use super::{exif, Decoded};
 use crate::engine::sniff::InputFormat;
 use crate::engine::Limits;
 use crate::error::Error;
@@ -16,9 +17,16 @@ pub fn decode(data: &[u8], format: InputFormat, limits: &Limits) -> Result<Decod
     let mut decoder = reader.into_decoder().map_err(classify)?;
     // Broken metadata must not cost a picture whose pixels are fine.
     let icc = decoder.icc_profile().ok().flatten();
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    // The containers' own chunks first: the decoder misses PNG's eXIf after the image data and
+    // ImageMagick's raw profile text (see exif.rs). Its own reading is the fallback.
+    let from_chunks = match format {
+        InputFormat::Webp => exif::webp(data),
+        InputFormat::Png => exif::png(data),
+        _ => None,
+    };
+    let orientation = from_chunks
+        .or_else(|| decoder.orientation().ok())
+        .unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(classify)?;
     Ok(Decoded {
         source_width: image.width(),

@@ -5,7 +5,11 @@
 //! Lanczos resampler, with enough room ([`SHRINK_ON_LOAD_MARGIN`]) that quality does not suffer.
 //!
 //! libjpeg reports fatal errors by calling `error_exit`, which must not return; the mozjpeg crate's
-//! answer (ours too) is to unwind out of the C code and catch that unwind here. Truncated data is only
+//! answer (ours too) is to unwind out of the C code and catch that unwind here. Only that unwind, told
+//! apart by its private payload type ([`LibjpegFatal`]), is a corrupt image: any other panic in the
+//! decode path is a bug of ours and keeps unwinding, to become a failure (an alarm), never a user's
+//! rejection. Unwinding through C needs unwind tables in libjpeg's frames: the C flags for that are in
+//! `.cargo/config.toml`, where every build sees them. Truncated data is only
 //! a *warning* to libjpeg (it pads the image with grey); we turn that warning into an error, so a cut
 //! upload is rejected rather than resized into a half-grey picture.
 
@@ -27,15 +31,30 @@ const SAVED_MARKERS: &[Marker] = &[Marker::APP(1), Marker::APP(2), Marker::APP(1
 const ICC_SIGNATURE: &[u8] = b"ICC_PROFILE\0";
 const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
 
+/// `JMSG_LENGTH_MAX` of libjpeg's `jpeglib.h` (mozjpeg-sys 2.2.3, `vendor/jpeglib.h`: "#define
+/// JMSG_LENGTH_MAX 200 /* recommended size of format_message buffer */"): `format_message` writes up to
+/// this many bytes, NUL included (`snprintf(buffer, JMSG_LENGTH_MAX, ...)` in `jerror.c`). The bindings
+/// export neither the constant nor the right buffer type (they say `&[u8; 80]`).
+const JMSG_LENGTH_MAX: usize = 200;
+
+/// The unwind payload of libjpeg's fatal errors, and only theirs: private, so no other panic can be
+/// mistaken for one.
+struct LibjpegFatal(String);
+
 /// Decodes `data`, shrinking on load so that the result still covers a `target_box`-sided square.
 pub fn decode(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
+    decode_with(data, target_box, limits, strict_error_manager())
+}
+
+/// [`decode`] with a given error manager (the tests install faulty callbacks through it).
+fn decode_with(
+    data: &[u8],
+    target_box: u32,
+    limits: &Limits,
+    error_manager: jpeg_error_mgr,
+) -> Result<Decoded, Error> {
     TRUNCATED.with(|truncated| truncated.set(false));
-    let result = match panic::catch_unwind(AssertUnwindSafe(|| {
-        decode_unwinding(data, target_box, limits)
-    })) {
-        Ok(result) => result,
-        Err(payload) => Err(Error::CorruptImage(panic_message(payload.as_ref()))),
-    };
+    let result = catch_libjpeg_fatal(|| decode_unwinding(data, target_box, limits, error_manager));
     if TRUNCATED.with(|truncated| truncated.replace(false)) {
         return Err(Error::CorruptImage(
             "data ends before the image does (truncated file)".into(),
@@ -44,14 +63,31 @@ pub fn decode(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, 
     result
 }
 
+/// Runs `run`, turning libjpeg's fatal errors into [`Error::CorruptImage`]. Any other panic is resumed:
+/// a bug of ours must reach the caller as a panic (the handler makes it an `InternalError`).
+fn catch_libjpeg_fatal<T>(run: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result,
+        Err(payload) => match payload.downcast::<LibjpegFatal>() {
+            Ok(fatal) => Err(Error::CorruptImage(fatal.0)),
+            Err(other) => panic::resume_unwind(other),
+        },
+    }
+}
+
 thread_local! {
     /// Set by libjpeg's warning callback when the data ran out; one decode runs on one thread.
     static TRUNCATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-fn decode_unwinding(data: &[u8], target_box: u32, limits: &Limits) -> Result<Decoded, Error> {
+fn decode_unwinding(
+    data: &[u8],
+    target_box: u32,
+    limits: &Limits,
+    error_manager: jpeg_error_mgr,
+) -> Result<Decoded, Error> {
     let mut decompress = Decompress::builder()
-        .with_err(strict_error_manager())
+        .with_err(error_manager)
         .with_markers(SAVED_MARKERS)
         .from_mem(data)
         .map_err(|e| Error::CorruptImage(e.to_string()))?;
@@ -185,16 +221,6 @@ fn corrupt(error: std::io::Error) -> Error {
     Error::CorruptImage(error.to_string())
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else if let Some(message) = payload.downcast_ref::<&str>() {
-        (*message).to_string()
-    } else {
-        "libjpeg failed".to_string()
-    }
-}
-
 fn strict_error_manager() -> jpeg_error_mgr {
     // SAFETY: jpeg_std_error fills every field of a zeroed manager with libjpeg's defaults.
     let mut manager: jpeg_error_mgr = unsafe { std::mem::zeroed() };
@@ -207,7 +233,7 @@ fn strict_error_manager() -> jpeg_error_mgr {
 unsafe extern "C-unwind" fn unwind_on_error(cinfo: &mut jpeg_common_struct) {
     let message = format_message(cinfo);
     // resume_unwind skips the panic hook: nothing is printed, the caller gets the message.
-    panic::resume_unwind(Box::new(message));
+    panic::resume_unwind(Box::new(LibjpegFatal(message)));
 }
 
 unsafe extern "C-unwind" fn note_truncation(cinfo: &mut jpeg_common_struct, level: c_int) {
@@ -229,9 +255,9 @@ unsafe fn format_message(cinfo: &mut jpeg_common_struct) -> String {
     // messages came out empty). The same function through a pointer type that allows the write:
     type FormatMessage = unsafe extern "C-unwind" fn(&mut jpeg_common_struct, *mut u8);
     // SAFETY: `&[u8; 80]` and `*mut u8` are both a single pointer in the C ABI; libjpeg writes at most
-    // JMSG_LENGTH_MAX (80) bytes, NUL included.
+    // JMSG_LENGTH_MAX bytes, NUL included, and the buffer has that many (not the bindings' 80).
     let format: FormatMessage = std::mem::transmute(format);
-    let mut buffer = [0u8; 80];
+    let mut buffer = [0u8; JMSG_LENGTH_MAX];
     format(cinfo, buffer.as_mut_ptr());
     let text = buffer.split(|&byte| byte == 0).next().unwrap_or_default();
     match String::from_utf8_lossy(text).into_owned() {
@@ -243,6 +269,19 @@ unsafe fn format_message(cinfo: &mut jpeg_common_struct) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The unit tests' one JPEG: 64x64, a gradient (enough entropy data that half of it is a truncation).
+    fn tiny_jpeg() -> Vec<u8> {
+        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
+        }));
+        crate::engine::encode::encode(&image, crate::engine::OutputFormat::Jpeg, 80, None)
+            .expect("encode")
+    }
+
+    const LIMITS: Limits = Limits {
+        max_pixels: 1 << 20,
+    };
 
     #[test]
     fn shrink_on_load_keeps_the_box_covered_with_margin() {
@@ -262,26 +301,83 @@ mod tests {
 
     #[test]
     fn fatal_libjpeg_errors_come_back_with_libjpeg_s_message() {
-        let image = DynamicImage::ImageRgb8(RgbImage::new(16, 16));
-        let mut data =
-            crate::engine::encode::encode(&image, crate::engine::OutputFormat::Jpeg, 80, None)
-                .expect("encode");
+        let mut data = tiny_jpeg();
         // SOF0 is FF C0, two length bytes, then the sample precision: 7 bits is not a JPEG.
         let sof = data
             .windows(2)
             .position(|pair| pair == [0xFF, 0xC0])
             .expect("SOF0");
         data[sof + 4] = 7;
-        let limits = Limits {
-            max_pixels: 1 << 20,
-        };
-        match decode(&data, 16, &limits) {
+        match decode(&data, 16, &LIMITS) {
             Err(Error::CorruptImage(message)) => {
                 assert!(message.contains("precision 7"), "message: {message:?}")
             }
             Err(other) => panic!("expected CorruptImage, got {other:?}"),
             Ok(_) => panic!("a 7-bit JPEG decoded"),
         }
+    }
+
+    #[test]
+    fn a_message_of_jmsg_length_max_bytes_survives() {
+        // An add-on message table (libjpeg's own mechanism for application messages) holding one
+        // message of JMSG_LENGTH_MAX - 1 characters: libjpeg copies it whole, NUL after. An 80-byte
+        // buffer would be overrun by 120 bytes, and what came back would be cut at 80.
+        let long = std::ffi::CString::new("m".repeat(JMSG_LENGTH_MAX - 1)).expect("no NUL");
+        let table: [*const std::os::raw::c_char; 2] = [long.as_ptr(), std::ptr::null()];
+        let mut manager = strict_error_manager();
+        manager.addon_message_table = table.as_ptr();
+        manager.first_addon_message = 1000;
+        manager.last_addon_message = 1000;
+        manager.msg_code = 1000;
+        // SAFETY: format_message reads only `err` of the common struct; the table outlives the call.
+        let message = unsafe {
+            let mut common: jpeg_common_struct = std::mem::zeroed();
+            common.err = &mut manager;
+            format_message(&mut common)
+        };
+        assert_eq!(message.len(), JMSG_LENGTH_MAX - 1);
+        assert!(message.bytes().all(|byte| byte == b'm'));
+    }
+
+    /// The callback a bug of ours would be: it panics while libjpeg is on the stack below it.
+    unsafe extern "C-unwind" fn buggy_emit_message(_: &mut jpeg_common_struct, _: c_int) {
+        panic!("a bug of ours");
+    }
+
+    fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+        payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_panic_of_ours_inside_the_decode_path_is_a_failure_not_corrupt_image() {
+        // Truncated data makes libjpeg emit a warning, through the (buggy) callback.
+        let data = tiny_jpeg();
+        let truncated = &data[..data.len() / 2];
+        let mut manager = strict_error_manager();
+        manager.emit_message = Some(buggy_emit_message);
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            decode_with(truncated, 64, &LIMITS, manager)
+        }));
+        match outcome {
+            Err(payload) => assert_eq!(payload_text(payload.as_ref()), "a bug of ours"),
+            Ok(result) => panic!(
+                "the panic was swallowed: {:?}",
+                result.map(|decoded| decoded.image.width())
+            ),
+        }
+        // The same bug outside libjpeg's frames is resumed too.
+        let outcome = panic::catch_unwind(|| catch_libjpeg_fatal::<()>(|| panic!("a bug of ours")));
+        let payload = outcome.expect_err("the panic was swallowed");
+        assert_eq!(payload_text(payload.as_ref()), "a bug of ours");
+        // And libjpeg's own fatal errors are still rejections.
+        let fatal = catch_libjpeg_fatal::<()>(|| {
+            panic::resume_unwind(Box::new(LibjpegFatal("bad".into())))
+        });
+        assert_eq!(fatal, Err(Error::CorruptImage("bad".into())));
     }
 
     #[test]

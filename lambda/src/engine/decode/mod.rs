@@ -1,5 +1,6 @@
 //! Bytes → pixels, under the pixel budget, with the metadata the later steps need.
 
+pub mod exif;
 mod image_crate;
 mod jpeg;
 
