@@ -44,6 +44,25 @@ pub async fn enable_eventbridge(emulator: &Emulator, bucket: &str) -> Result<(),
     Ok(())
 }
 
+/// Puts one target on `rule`; a target EventBridge refuses is an error, not a partial success.
+async fn put_target(
+    events: &aws_sdk_eventbridge::Client,
+    rule: &str,
+    target: Target,
+) -> Result<(), String> {
+    let put = events
+        .put_targets()
+        .rule(rule)
+        .targets(target)
+        .send()
+        .await
+        .map_err(describe("PutTargets"))?;
+    if put.failed_entry_count() != 0 {
+        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
+    }
+    Ok(())
+}
+
 /// A deployed `aws_cloudwatch_event_rule.object_created` whose target is an SQS probe queue carrying the
 /// module's input transformer (in place of the state machine: LocalStack's Step Functions target rejects
 /// transformed input without the init-script patch, and a queue shows the exact delivered text).
@@ -104,16 +123,7 @@ pub async fn object_created_rule_with_probe(
         .input_transformer(transformer)
         .build()
         .map_err(|e| format!("Target: {e}"))?;
-    let put = events
-        .put_targets()
-        .rule(&name)
-        .targets(target)
-        .send()
-        .await
-        .map_err(describe("PutTargets"))?;
-    if put.failed_entry_count() != 0 {
-        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
-    }
+    put_target(&events, &name, target).await?;
     eprintln!(
         "deployed: EventBridge rule {name}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}\n  input paths: {paths:?}\n  input template: {}",
         template.trim_end()
@@ -498,16 +508,7 @@ pub async fn object_created_rule(
         .input_transformer(transformer)
         .build()
         .map_err(|e| format!("Target: {e}"))?;
-    let put = events
-        .put_targets()
-        .rule(&rule)
-        .targets(target)
-        .send()
-        .await
-        .map_err(describe("PutTargets"))?;
-    if put.failed_entry_count() != 0 {
-        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
-    }
+    put_target(&events, &rule, target).await?;
     eprintln!(
         "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {}\n  input paths: {paths:?}\n  input template: {}",
         state_machine.arn,
