@@ -44,6 +44,28 @@ pub async fn enable_eventbridge(emulator: &Emulator, bucket: &str) -> Result<(),
     Ok(())
 }
 
+/// `aws_cloudwatch_event_rule.object_created` (eventbridge.tf) named `rule`: the module's pattern on
+/// `bucket` with `key_filter`. Returns the pattern.
+async fn put_object_created_rule(
+    events: &aws_sdk_eventbridge::Client,
+    rule: &str,
+    bucket: &str,
+    key_filter: &str,
+) -> Result<String, String> {
+    let pattern = templates::event_pattern(bucket, key_filter)?;
+    events
+        .put_rule()
+        .name(rule)
+        .description(format!(
+            "imgresize: new objects in {bucket} start a resize execution"
+        ))
+        .event_pattern(&pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    Ok(pattern)
+}
+
 /// Puts one target on `rule`; a target EventBridge refuses is an error, not a partial success.
 async fn put_target(
     events: &aws_sdk_eventbridge::Client,
@@ -80,18 +102,8 @@ pub async fn object_created_rule_with_probe(
     key_filter: &str,
 ) -> Result<ProbedRule, String> {
     let name = crate::unique_name("imgresize-object-created");
-    let pattern = templates::event_pattern(bucket, key_filter)?;
     let events = emulator.eventbridge();
-    events
-        .put_rule()
-        .name(&name)
-        .description(format!(
-            "imgresize: new objects in {bucket} start a resize execution"
-        ))
-        .event_pattern(&pattern)
-        .send()
-        .await
-        .map_err(describe("PutRule"))?;
+    let pattern = put_object_created_rule(&events, &name, bucket, key_filter).await?;
 
     let sqs = emulator.sqs();
     let queue_url = sqs
@@ -488,18 +500,8 @@ pub async fn object_created_rule(
     state_machine: &StateMachine,
 ) -> Result<String, String> {
     let rule = format!("{name}-object-created");
-    let pattern = templates::event_pattern(bucket, key_filter)?;
     let events = emulator.eventbridge();
-    events
-        .put_rule()
-        .name(&rule)
-        .description(format!(
-            "imgresize: new objects in {bucket} start a resize execution"
-        ))
-        .event_pattern(&pattern)
-        .send()
-        .await
-        .map_err(describe("PutRule"))?;
+    let pattern = put_object_created_rule(&events, &rule, bucket, key_filter).await?;
     let (transformer, paths, template) = input_transformer()?;
     let target = Target::builder()
         .id("state-machine")
