@@ -2,13 +2,14 @@
 # Installs what the project needs, pinned, into ignored directories of the repo (plus rustup targets and nasm).
 # Idempotent: each part records a stamp (hash of its pinned inputs) and is skipped while the stamp matches.
 #
-# Usage: scripts/setup.sh [build|emulator|arm64|newman|all|freeze-emulator]     (default: all)
+# Usage: scripts/setup.sh [build|emulator|arm64|newman|judge|all|freeze-emulator]     (default: all)
 #   build            rustup targets, nasm, .venv-build with cargo-lambda + ziglang (requirements/build.txt)
 #   emulator         .venv-localstack on CPython 3.13 with LocalStack (requirements/localstack.txt), and
 #                    the arm64 part, so the emulator can run the arm64 function
 #   arm64            qemu-user and libc6-arm64-cross (apt), to run the arm64 bootstrap on x86_64
 #   newman           .tools/newman: Postman's runner, npm ci from tests/newman/ (the chain suite runs the collection)
-#   all              build + emulator (with arm64) + newman + tests/iac/setup.sh when it exists
+#   judge            .tools/judge: Pillow (LittleCMS) for the colour tests (requirements/judge.txt)
+#   all              build + emulator (with arm64) + newman + judge + tests/iac/setup.sh when it exists
 #   freeze-emulator  maintainers: resolve requirements/localstack.in afresh and rewrite localstack.txt
 # Environment: BUILD_PYTHON (default python3), LOCALSTACK_PYTHON (default: a working python3.13).
 set -euo pipefail
@@ -20,6 +21,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REQ_DIR=$REPO_ROOT/scripts/requirements
 BUILD_VENV=$REPO_ROOT/.venv-build
 LS_VENV=$REPO_ROOT/.venv-localstack
+JUDGE_VENV=$REPO_ROOT/.tools/judge
 RUST_TARGETS=(aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu)
 # Quiet, non-interactive pip that never asks and never nags about its own version.
 PIP_FLAGS=(--disable-pip-version-check --no-input --progress-bar off -q)
@@ -203,13 +205,33 @@ setup_newman() {
   echo "$stamp" >"$dir/.stamp"
 }
 
+# --- judge ------------------------------------------------------------------------------------------------
+
+# The colour tests judge outputs with LittleCMS, not with the colour crate the engine uses.
+setup_judge() {
+  local py=${BUILD_PYTHON:-python3} pyver stamp
+  pyver=$("$py" -c 'import sys; print(sys.version.split()[0])') || die "$py does not run"
+  stamp=$( (echo "python $pyver" && cat "$REQ_DIR/judge.txt") | stamp_of -)
+  if [[ -f $JUDGE_VENV/.stamp && $(<"$JUDGE_VENV/.stamp") == "$stamp" ]]; then
+    log "colour judge up to date ($JUDGE_VENV)"
+    return 0
+  fi
+  log "creating $JUDGE_VENV with Python $pyver"
+  rm -rf "$JUDGE_VENV"
+  "$py" -m venv "$JUDGE_VENV"
+  "$JUDGE_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps --only-binary :all: -r "$REQ_DIR/judge.txt"
+  "$JUDGE_VENV/bin/python" -c 'from PIL import ImageCms; ImageCms.createProfile("sRGB")' ||
+    die "the colour judge's Pillow has no working ImageCms"
+  echo "$stamp" >"$JUDGE_VENV/.stamp"
+}
+
 # --- main -------------------------------------------------------------------------------------------------
 
 main() {
   local part=${1:-all}
   case $part in
-    build | emulator | arm64 | newman | all | freeze-emulator) ;;
-    *) die "usage: scripts/setup.sh [build|emulator|arm64|newman|all|freeze-emulator]" ;;
+    build | emulator | arm64 | newman | judge | all | freeze-emulator) ;;
+    *) die "usage: scripts/setup.sh [build|emulator|arm64|newman|judge|all|freeze-emulator]" ;;
   esac
   # Two setups at once (e.g. parallel make targets) would trample each other's venvs: serialise, bounded.
   mkdir -p "$REPO_ROOT/.tools"
@@ -222,11 +244,13 @@ main() {
     emulator) setup_emulator ;;
     arm64) setup_arm64 ;;
     newman) setup_newman ;;
+    judge) setup_judge ;;
     freeze-emulator) freeze_emulator ;;
     all)
       setup_build
       setup_emulator
       setup_newman
+      setup_judge
       if [[ -f $REPO_ROOT/tests/iac/setup.sh ]]; then
         bash "$REPO_ROOT/tests/iac/setup.sh"
       fi

@@ -83,6 +83,7 @@ locals {
       DEST_KEY_PATTERN       = var.dest_key_pattern
       DEFAULT_SIZE           = tostring(var.default_size)
       QUALITY                = tostring(var.quality)
+      COLOR                  = var.color
       MAX_INPUT_BYTES        = tostring(var.max_input_bytes)
       MAX_PIXELS             = tostring(var.max_pixels)
       RUST_LOG               = var.log_level

@@ -369,6 +369,17 @@ variable "quality" {
   }
 }
 
+variable "color" {
+  description = "COLOR: what outputs say about colour when a request has no `color`. \"srgb\" converts pixels from the input's ICC profile to sRGB and writes no profile (what browsers assume); \"keep\" embeds the input's RGB or gray profile untouched (CMYK inputs are always converted)."
+  type        = string
+  default     = "srgb"
+
+  validation {
+    condition     = contains(["srgb", "keep"], var.color)
+    error_message = "color must be \"srgb\" or \"keep\"."
+  }
+}
+
 variable "max_input_bytes" {
   description = "MAX_INPUT_BYTES: larger objects are rejected (INPUT_TOO_LARGE) before download."
   type        = number

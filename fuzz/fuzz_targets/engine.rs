@@ -1,10 +1,10 @@
-//! Bytes → the whole engine (sniff → header budget → decode → resize → orient → encode) under the
+//! Bytes → the whole engine (sniff → header budget → decode → colour → resample → orient → encode) under the
 //! production limits. Every input must end in a resized image that decodes, or in a rejection with a
 //! stable code: never a panic, an `Internal` error, or an allocation past the fuzzer's RSS limit.
 #![no_main]
 
 use imgresize::config::{DEFAULT_MAX_PIXELS, DEFAULT_QUALITY};
-use imgresize::engine::{self, Limits, Options, OutputFormat};
+use imgresize::engine::{self, ColorMode, Limits, Options, OutputFormat};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: Limits = Limits {
@@ -12,7 +12,7 @@ const LIMITS: Limits = Limits {
 };
 
 fuzz_target!(|data: &[u8]| {
-    // The box and the output format come from the length, so every byte stays image data.
+    // The box, the output format and the colour mode come from the length, so every byte stays image data.
     let size = 64 + (data.len() % 193) as u32; // 64..=256
     let format = match (data.len() / 193) % 4 {
         0 => None,
@@ -20,10 +20,16 @@ fuzz_target!(|data: &[u8]| {
         2 => Some(OutputFormat::Png),
         _ => Some(OutputFormat::Webp),
     };
+    let color = if (data.len() / 772) % 2 == 0 {
+        ColorMode::Srgb
+    } else {
+        ColorMode::Keep
+    };
     let options = Options {
         size,
         format,
         quality: DEFAULT_QUALITY,
+        color,
     };
     match engine::resize(data, &options, &LIMITS) {
         Ok(resized) => {

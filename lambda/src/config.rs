@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::engine::{Limits, QUALITY_RANGE, SIZE_RANGE};
+use crate::engine::{ColorMode, Limits, QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub struct Config {
     pub dest_key_pattern: String,
     pub default_size: u32,
     pub quality: u8,
+    /// What outputs say about colour (`COLOR`), unless a request says otherwise.
+    pub color: ColorMode,
     pub max_input_bytes: u64,
     pub max_pixels: u64,
     pub cache_control: Option<String>,
@@ -75,6 +77,15 @@ impl Config {
             dest_key_pattern,
             default_size: number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, SIZE_RANGE)?,
             quality: number(&get, "QUALITY", DEFAULT_QUALITY, QUALITY_RANGE)?,
+            color: match get("COLOR") {
+                None => ColorMode::default(),
+                Some(name) => name.parse().map_err(|_| {
+                    Error::Internal(format!(
+                        "COLOR={name:?} must be one of {}",
+                        ColorMode::NAMES.join(", ")
+                    ))
+                })?,
+            },
             max_input_bytes: number(
                 &get,
                 "MAX_INPUT_BYTES",
@@ -174,6 +185,15 @@ mod tests {
         assert_eq!((c.max_input_bytes, c.max_pixels), (52_428_800, 60_000_000));
         assert!(c.allows_bucket("anything"));
         assert_eq!(c.cache_control, None);
+        assert_eq!(c.color, ColorMode::Srgb);
+    }
+
+    #[test]
+    fn color_is_srgb_or_keep() {
+        let c = config(&[("DEST_BUCKET", "out"), ("COLOR", "keep")]).expect("config");
+        assert_eq!(c.color, ColorMode::Keep);
+        let wrong = config(&[("DEST_BUCKET", "out"), ("COLOR", "p3")]);
+        assert_eq!(wrong.map_err(|e| e.code()), Err("INTERNAL"));
     }
 
     #[test]

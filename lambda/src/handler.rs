@@ -75,6 +75,7 @@ impl<S: ObjectStore> Handler<S> {
             size: request.size,
             format: request.format,
             quality: request.quality,
+            color: request.color,
         };
         let source_bytes = source.data.len();
         let resized = run_engine(source.data, options, self.config.limits()).await?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::engine::OutputFormat;
+use crate::engine::{ColorMode, OutputFormat};
 use crate::engine::{QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 use crate::keys::{KeyEncoding, MAX_KEY_BYTES};
@@ -26,6 +26,7 @@ pub struct ResizeRequest {
     pub size: u32,
     pub format: Option<OutputFormat>,
     pub quality: u8,
+    pub color: ColorMode,
 }
 
 /// The direct shape. Unknown fields (such as `objectSize`) are ignored.
@@ -37,6 +38,7 @@ struct Direct {
     size: Option<i64>,
     format: Option<String>,
     quality: Option<i64>,
+    color: Option<String>,
     key_encoding: Option<KeyEncoding>,
 }
 
@@ -68,6 +70,7 @@ fn from_s3_notification(event: &Value) -> Result<Direct, Error> {
         size: None,
         format: None,
         quality: None,
+        color: None,
         key_encoding: Some(KeyEncoding::Url),
     })
 }
@@ -88,6 +91,7 @@ fn from_eventbridge(event: &Value) -> Result<Direct, Error> {
         size: None,
         format: None,
         quality: None,
+        color: None,
         key_encoding: Some(KeyEncoding::Url),
     })
 }
@@ -138,6 +142,10 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
                 invalid(&format!("format must be jpeg, png or webp, got {name:?}"))
             })?),
         };
+    let color = match direct.color.as_deref() {
+        None => config.color,
+        Some(name) => name.parse()?,
+    };
     Ok(ResizeRequest {
         bucket: direct.bucket,
         key: direct.key,
@@ -145,6 +153,7 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         size,
         format,
         quality,
+        color,
     })
 }
 
@@ -185,7 +194,32 @@ mod tests {
                 size: 640,
                 format: None,
                 quality: 82,
+                color: ColorMode::Srgb,
             }
+        );
+    }
+
+    #[test]
+    fn color_comes_from_the_request_or_the_configuration() {
+        let keep = parse(
+            &json!({"bucket": "in", "key": "k", "color": "keep"}),
+            &config(),
+        )
+        .expect("keep");
+        assert_eq!(keep.color, ColorMode::Keep);
+        let configured = Config {
+            color: ColorMode::Keep,
+            ..config()
+        };
+        let default = parse(&json!({"bucket": "in", "key": "k"}), &configured).expect("default");
+        assert_eq!(default.color, ColorMode::Keep);
+        assert_eq!(
+            code(json!({"bucket": "in", "key": "k", "color": "p3"})),
+            "INVALID_REQUEST"
+        );
+        assert_eq!(
+            code(json!({"bucket": "in", "key": "k", "color": 1})),
+            "INVALID_REQUEST"
         );
     }
 

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use image::RgbImage;
-use imgresize::engine::{self, Limits, Options, OutputFormat};
+use imgresize::engine::{self, ColorMode, Limits, Options, OutputFormat};
 
 const LIMITS: Limits = Limits {
     max_pixels: 1 << 20,
@@ -88,6 +88,7 @@ fn orientation_is_applied_from_every_container_and_stripped_from_the_output() {
                 size: 100,
                 format,
                 quality: 95,
+                color: ColorMode::Srgb,
             };
             let resized = engine::resize(&data, &options, &LIMITS)
                 .unwrap_or_else(|e| panic!("{name} → {format:?}: {e}"));

@@ -44,7 +44,7 @@ fn valid_bodies(originals: &str) -> Vec<Value> {
     bodies.push(json!({"key": "no-bucket-no-size.jpg"}));
     bodies.push(json!({
         "bucket": originals, "key": "all-fields.png", "size": 10000, "format": "webp", "quality": 1,
-        "keyEncoding": "raw"
+        "color": "keep", "keyEncoding": "raw"
     }));
     bodies.push(json!({"key": "smallest.jpg", "size": 1, "quality": 100}));
     bodies
@@ -209,6 +209,11 @@ async fn invalid_bodies_are_rejected_with_4xx_and_start_nothing() {
         (
             "quality 0",
             json!({"key": "a.jpg", "quality": 0}).to_string(),
+            "application/json",
+        ),
+        (
+            "unknown color",
+            json!({"key": "a.jpg", "color": "p3"}).to_string(),
             "application/json",
         ),
         ("not JSON", "key=a.jpg".to_string(), "application/json"),

@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 use imgresize::config::{
     DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
 };
-use imgresize::engine::{self, Limits, Options, OutputFormat, QUALITY_RANGE, SIZE_RANGE};
+use imgresize::engine::{
+    self, ColorMode, Limits, Options, OutputFormat, QUALITY_RANGE, SIZE_RANGE,
+};
 use imgresize::response::{to_json, Rejected};
 use imgresize::Error;
 use serde_json::{json, Value};
@@ -37,6 +39,9 @@ enum Command {
         /// JPEG/WebP quality (1..=100).
         #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(i64::from(*QUALITY_RANGE.start())..=i64::from(*QUALITY_RANGE.end())))]
         quality: u8,
+        /// srgb: convert to sRGB and write no profile; keep: embed the input's RGB/gray profile untouched.
+        #[arg(long, default_value = "srgb", value_parser = parse_color)]
+        color: ColorMode,
         /// Refuse images with more pixels than this (from the header, before decoding).
         #[arg(long, default_value_t = DEFAULT_MAX_PIXELS)]
         max_pixels: u64,
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
             size,
             format,
             quality,
+            color,
             max_pixels,
             max_bytes,
             input,
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
                 size,
                 format,
                 quality,
+                color,
             };
             let (answer, status) =
                 resize_file(&input, &output, &options, &Limits { max_pixels }, max_bytes);
@@ -75,6 +82,10 @@ fn main() -> ExitCode {
         }
         Command::BenchWorker => bench_worker(),
     }
+}
+
+fn parse_color(name: &str) -> Result<ColorMode, String> {
+    name.parse().map_err(|e: Error| e.to_string())
 }
 
 fn parse_format(name: &str) -> Result<OutputFormat, String> {
@@ -184,6 +195,11 @@ fn bench_run(data: &[u8], request: &Value) -> Value {
         format: Some(OutputFormat::Jpeg),
         quality: u8::try_from(number("quality", u64::from(DEFAULT_QUALITY)))
             .unwrap_or(DEFAULT_QUALITY),
+        color: request
+            .get("color")
+            .and_then(Value::as_str)
+            .and_then(|name| name.parse().ok())
+            .unwrap_or_default(),
     };
     let limits = Limits {
         max_pixels: DEFAULT_MAX_PIXELS,

@@ -23,7 +23,13 @@ pub fn encode(
     match format {
         OutputFormat::Jpeg => encode_jpeg(image, quality, icc),
         OutputFormat::Png => encode_png(image, icc),
-        OutputFormat::Webp => encode_webp(image, quality),
+        OutputFormat::Webp => {
+            let webp = encode_webp(image, quality)?;
+            match icc {
+                Some(icc) => webp_with_icc(&webp, icc, image.width(), image.height()),
+                None => Ok(webp),
+            }
+        }
     }
 }
 
@@ -110,6 +116,72 @@ fn encode_webp(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, Error> {
     Ok(memory.to_vec())
 }
 
+/// The `webp` crate writes no profile: this re-wraps libwebp's output in the extended format with an
+/// `ICCP` chunk (RIFF container spec, developers.google.com/speed/webp/docs/riff_container): `VP8X`
+/// (ICC flag set, canvas size), then `ICCP`, then libwebp's own image chunks (`ALPH`, `VP8 `/`VP8L`)
+/// in their order. A `VP8X` libwebp wrote (for alpha) is replaced, its flags kept.
+fn webp_with_icc(webp: &[u8], icc: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Error> {
+    const ICC_FLAG: u8 = 0x20;
+    let malformed = || Error::Internal("libwebp wrote an unexpected RIFF layout".into());
+    let body = webp
+        .strip_prefix(b"RIFF")
+        .and_then(|rest| rest.get(8..))
+        .filter(|_| webp.get(8..12) == Some(b"WEBP"))
+        .ok_or_else(malformed)?;
+    let mut flags = ICC_FLAG;
+    let mut image_chunks = Vec::with_capacity(body.len());
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (fourcc, size) = match rest {
+            [a, b, c, d, s0, s1, s2, s3, ..] => {
+                ([*a, *b, *c, *d], u32::from_le_bytes([*s0, *s1, *s2, *s3]))
+            }
+            _ => return Err(malformed()),
+        };
+        let padded = (size as usize)
+            .checked_add(size as usize % 2)
+            .ok_or_else(malformed)?;
+        let chunk = rest.get(..8 + padded).ok_or_else(malformed)?;
+        if &fourcc == b"VP8X" {
+            flags |= chunk.get(8).copied().ok_or_else(malformed)?;
+        } else {
+            image_chunks.extend_from_slice(chunk);
+        }
+        rest = &rest[8 + padded..];
+    }
+    let riff_chunk = |fourcc: &[u8; 4], data: &[u8]| -> Result<Vec<u8>, Error> {
+        let size = u32::try_from(data.len())
+            .map_err(|_| Error::Internal("ICC profile too large for WebP".into()))?;
+        let mut chunk = Vec::with_capacity(data.len() + 9);
+        chunk.extend_from_slice(fourcc);
+        chunk.extend_from_slice(&size.to_le_bytes());
+        chunk.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            chunk.push(0);
+        }
+        Ok(chunk)
+    };
+    let canvas = |edge: u32| -> [u8; 3] {
+        let [a, b, c, _] = (edge - 1).to_le_bytes();
+        [a, b, c]
+    };
+    let mut vp8x = [0u8; 10];
+    vp8x[0] = flags;
+    vp8x[4..7].copy_from_slice(&canvas(width));
+    vp8x[7..10].copy_from_slice(&canvas(height));
+
+    let mut chunks = riff_chunk(b"VP8X", &vp8x)?;
+    chunks.extend(riff_chunk(b"ICCP", icc)?);
+    chunks.extend(image_chunks);
+    let riff_size = u32::try_from(chunks.len() + 4).map_err(|_| malformed())?;
+    let mut out = Vec::with_capacity(chunks.len() + 12);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&riff_size.to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend(chunks);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +208,36 @@ mod tests {
             let decoded = image::load_from_memory(&bytes).expect("decodes");
             assert!(decoded.color().has_alpha(), "{format:?} lost alpha");
             assert_eq!(decoded.to_rgba8().get_pixel(3, 3)[3], 0);
+        }
+    }
+
+    #[test]
+    fn webp_carries_the_icc_profile_with_and_without_alpha() {
+        use image::ImageDecoder;
+        // Odd length: the chunk needs its pad byte.
+        let icc: Vec<u8> = (0..=254).collect();
+        let opaque =
+            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(5, 3, image::Rgb([200, 10, 10])));
+        for image in [opaque, transparent_square()] {
+            let bytes = encode(&image, OutputFormat::Webp, 82, Some(&icc)).expect("webp");
+            let mut decoder = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes))
+                .expect("parses");
+            assert_eq!(
+                decoder.icc_profile().expect("reads").as_deref(),
+                Some(icc.as_slice())
+            );
+            assert_eq!(decoder.dimensions(), (image.width(), image.height()));
+            assert_eq!(decoder.color_type().has_alpha(), image.color().has_alpha());
+            // libwebp, the decoder browsers use, reads the re-wrapped file too.
+            let decoded = webp::Decoder::new(&bytes)
+                .decode()
+                .expect("libwebp decodes");
+            assert_eq!(
+                (decoded.width(), decoded.height()),
+                (image.width(), image.height())
+            );
+            let riff_size = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
+            assert_eq!(riff_size as usize, bytes.len() - 8);
         }
     }
 

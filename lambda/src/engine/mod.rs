@@ -1,8 +1,9 @@
 //! The image engine: bytes in, resized bytes out. No AWS types: the Lambda and the CLI share it.
 //!
-//! sniff → check the header against the budget → decode (shrinking JPEGs on load) → resample →
-//! orient → encode.
+//! sniff → check the header against the budget → decode (shrinking JPEGs on load) → colour (CMYK to
+//! sRGB) → resample → colour (RGB and gray profiles) → orient → encode.
 
+pub mod color;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
@@ -15,6 +16,7 @@ use std::ops::RangeInclusive;
 
 use serde::Serialize;
 
+pub use color::ColorMode;
 pub use sniff::{InputFormat, OutputFormat};
 
 use crate::error::Error;
@@ -41,6 +43,8 @@ pub struct Options {
     pub format: Option<OutputFormat>,
     /// JPEG/WebP quality, in [`QUALITY_RANGE`].
     pub quality: u8,
+    /// Convert to sRGB, or keep the input's profile.
+    pub color: ColorMode,
 }
 
 /// A resized image and what it is.
@@ -89,18 +93,19 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
     if source.width == 0 {
         (source.width, source.height) = (decoded.source_width, decoded.source_height);
     }
+    let (stored, profile) = color::before_resampling(decoded.pixels, decoded.icc)?;
     // Resample first, turn upright after: fitting into a square box does not depend on which way
     // the picture stands (`geometry::fit` is symmetric), and turning the small output is cheaper.
-    let stored = decoded.image;
     let (stored_width, stored_height) =
         geometry::fit(stored.width(), stored.height(), options.size);
     let resized = resize::resample(stored, stored_width, stored_height)?;
+    let (resized, icc) = color::after_resampling(resized, profile, options.color);
     let upright = orient::upright(resized, decoded.orientation);
     let (width, height) = (upright.width(), upright.height());
     let format = options
         .format
         .unwrap_or_else(|| source.format.default_output());
-    let bytes = encode::encode(&upright, format, options.quality, decoded.icc.as_deref())?;
+    let bytes = encode::encode(&upright, format, options.quality, icc.as_deref())?;
     Ok(Resized {
         bytes,
         width,

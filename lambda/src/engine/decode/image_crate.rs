@@ -5,7 +5,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
 
-use super::{exif, Decoded};
+use super::{exif, Decoded, Pixels};
 use crate::engine::sniff::InputFormat;
 use crate::engine::Limits;
 use crate::error::Error;
@@ -31,7 +31,7 @@ pub fn decode(data: &[u8], format: InputFormat, limits: &Limits) -> Result<Decod
     Ok(Decoded {
         source_width: image.width(),
         source_height: image.height(),
-        image: to_8_bit(image),
+        pixels: Pixels::Image(to_8_bit(image)),
         icc,
         orientation,
     })

@@ -21,7 +21,8 @@ use image::{DynamicImage, GrayImage, RgbImage};
 use mozjpeg::{ColorSpace, Decompress, Marker};
 use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error, JWRN_JPEG_EOF};
 
-use super::Decoded;
+use super::{Decoded, Pixels};
+use crate::engine::color::CmykImage;
 use crate::engine::probe::check_budget;
 use crate::engine::Limits;
 use crate::error::Error;
@@ -121,34 +122,41 @@ fn decode_unwinding(
     let numerator = shrink_numerator(decompress.width(), decompress.height(), target_box);
     decompress.scale(numerator);
 
-    let image = match decompress.color_space() {
+    let pixels = match decompress.color_space() {
         ColorSpace::JCS_GRAYSCALE => {
             let mut started = decompress.grayscale().map_err(corrupt)?;
             let (width, height) = (started.width() as u32, started.height() as u32);
             let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
             started.finish().map_err(corrupt)?;
-            DynamicImage::ImageLuma8(buffer(GrayImage::from_raw(width, height, pixels))?)
+            Pixels::Image(DynamicImage::ImageLuma8(buffer(GrayImage::from_raw(
+                width, height, pixels,
+            ))?))
         }
         ColorSpace::JCS_CMYK | ColorSpace::JCS_YCCK => {
             let mut started = decompress
                 .to_colorspace(ColorSpace::JCS_CMYK)
                 .map_err(corrupt)?;
             let (width, height) = (started.width() as u32, started.height() as u32);
-            let cmyk: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
+            let mut ink: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
             started.finish().map_err(corrupt)?;
-            let rgb = cmyk_to_rgb(&cmyk, adobe);
-            DynamicImage::ImageRgb8(buffer(RgbImage::from_raw(width, height, rgb))?)
+            if adobe {
+                // Adobe's CMYK JPEGs store 255 - ink.
+                ink.iter_mut().for_each(|sample| *sample = 255 - *sample);
+            }
+            Pixels::Cmyk(buffer(CmykImage::from_raw(width, height, ink))?)
         }
         _ => {
             let mut started = decompress.rgb().map_err(corrupt)?;
             let (width, height) = (started.width() as u32, started.height() as u32);
             let pixels: Vec<u8> = started.read_scanlines().map_err(corrupt)?;
             started.finish().map_err(corrupt)?;
-            DynamicImage::ImageRgb8(buffer(RgbImage::from_raw(width, height, pixels))?)
+            Pixels::Image(DynamicImage::ImageRgb8(buffer(RgbImage::from_raw(
+                width, height, pixels,
+            ))?))
         }
     };
     Ok(Decoded {
-        image,
+        pixels,
         icc,
         orientation,
         source_width: source_width as u32,
@@ -175,28 +183,6 @@ pub fn shrink_numerator(width: usize, height: usize, target_box: u32) -> u8 {
         }
     }
     8
-}
-
-/// Adobe writes CMYK JPEGs inverted (APP14 "Adobe"); everyone else stores plain ink values.
-fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
-    for pixel in cmyk.chunks_exact(4) {
-        let [c, m, y, k] = if inverted {
-            [pixel[0], pixel[1], pixel[2], pixel[3]]
-        } else {
-            [
-                255 - pixel[0],
-                255 - pixel[1],
-                255 - pixel[2],
-                255 - pixel[3],
-            ]
-        };
-        let k = u16::from(k);
-        for ink in [c, m, y] {
-            rgb.push(((u16::from(ink) * k + 127) / 255) as u8);
-        }
-    }
-    rgb
 }
 
 /// ICC profiles over 64 KB are split across numbered APP2 chunks.
@@ -366,7 +352,7 @@ mod tests {
             Err(payload) => assert_eq!(payload_text(payload.as_ref()), "a bug of ours"),
             Ok(result) => panic!(
                 "the panic was swallowed: {:?}",
-                result.map(|decoded| decoded.image.width())
+                result.map(|decoded| decoded.pixels.dimensions().0)
             ),
         }
         // The same bug outside libjpeg's frames is resumed too.
@@ -378,16 +364,6 @@ mod tests {
             panic::resume_unwind(Box::new(LibjpegFatal("bad".into())))
         });
         assert_eq!(fatal, Err(Error::CorruptImage("bad".into())));
-    }
-
-    #[test]
-    fn adobe_cmyk_is_inverted_and_plain_cmyk_is_not() {
-        assert_eq!(
-            cmyk_to_rgb(&[255, 255, 255, 255], true),
-            vec![255, 255, 255]
-        );
-        assert_eq!(cmyk_to_rgb(&[0, 0, 0, 0], false), vec![255, 255, 255]);
-        assert_eq!(cmyk_to_rgb(&[255, 0, 0, 0], false), vec![0, 255, 255]);
     }
 
     #[test]
