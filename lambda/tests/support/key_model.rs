@@ -1,9 +1,9 @@
 //! An independent model of the key mapping, shared by the property tests
 //! (`lambda/tests/hostile_requests.rs`) and the fuzz targets (`fuzz/src/lib.rs`), which include this
-//! file by path: one model, written apart from `keys.rs`, that both check the real mapping against.
+//! file by path: one model, written from CONTRACT.md apart from `keys.rs` and calling nothing of the
+//! crate's but the format enum, that both check the real mapping against.
 
 use imgresize::engine::OutputFormat;
-use imgresize::keys::MAX_KEY_BYTES;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// What S3 leaves unescaped in event keys besides letters and digits (space becomes `+`).
@@ -14,6 +14,24 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'*')
     .remove(b'/')
     .remove(b' ');
+
+/// S3's limit on a key, in UTF-8 bytes.
+const S3_MAX_KEY_BYTES: usize = 1024;
+
+/// CONTRACT.md's `{ext}`: the source's own extension (any case) where it names the output format, else
+/// the format's usual one.
+fn model_extension(format: OutputFormat, source_extension: &str) -> String {
+    let (names, usual): (&[&str], &str) = match format {
+        OutputFormat::Jpeg => (&["jpg", "jpeg", "jpe", "jfif"], "jpg"),
+        OutputFormat::Png => (&["png"], "png"),
+        OutputFormat::Webp => (&["webp"], "webp"),
+    };
+    if names.contains(&source_extension.to_ascii_lowercase().as_str()) {
+        source_extension.to_string()
+    } else {
+        usual.to_string()
+    }
+}
 
 /// Encodes a key the way S3 event notifications do: `%XX` for bytes outside [`FORM`], `+` for space.
 pub fn form_encode(key: &str) -> String {
@@ -41,11 +59,7 @@ pub fn model_destination(
         Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
         _ => (file, ""),
     };
-    let extension = if format.accepts_extension(extension) {
-        extension.to_string()
-    } else {
-        format.extension().to_string()
-    };
+    let extension = model_extension(format, extension);
     let size = size.to_string();
     let mut out = String::from(prefix);
     let mut rest = pattern;
@@ -68,5 +82,5 @@ pub fn model_destination(
         }
         rest = chars.as_str();
     }
-    (out.len() <= MAX_KEY_BYTES).then_some(out)
+    (out.len() <= S3_MAX_KEY_BYTES).then_some(out)
 }
