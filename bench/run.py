@@ -172,8 +172,9 @@ class Worker:
 
 # ----------------------------------------------------------------------------------------------- contenders
 class Contender:
-    def __init__(self, key, label, what, argv, oneshot, env=None, cwd=None, version=None, skip=None):
+    def __init__(self, key, label, what, argv, oneshot, env=None, cwd=None, version=None, skip=None, extra=None):
         self.key, self.label, self.what = key, label, what
+        self.extra = extra or {}  # fields added to every "run" request (imgresize's "color")
         self.argv, self.oneshot = argv, oneshot  # oneshot(in, out, size, quality) -> argv
         self.env = env
         self.cwd = cwd
@@ -432,7 +433,8 @@ def time_contenders(args, contenders, imgs, out_dir) -> dict:
                     cell = cells[c.key]
                     if "error" in cell:
                         continue
-                    req = {"op": "run", "id": img.name, "size": args.size, "quality": args.quality, "out": None}
+                    req = {"op": "run", "id": img.name, "size": args.size, "quality": args.quality, "out": None,
+                           **c.extra}
                     if rnd == 0:
                         (outdir / c.key).mkdir(parents=True, exist_ok=True)
                         req["out"] = str(outdir / c.key / (Path(img.name).stem + ".jpg"))
@@ -461,6 +463,80 @@ def time_contenders(args, contenders, imgs, out_dir) -> dict:
         for w in list(workers.values()):
             w.close()
     return res
+
+
+# ----------------------------------------------------------------------------------------------- colour
+COLOUR_INPUTS = ["prophoto-rgb.jpg", "adobe-rgb.png", "wide-gamut-rgb.webp", "cmyk-default-profile.jpg",
+                 "srgb-tagged.jpg"]
+
+
+def colour_judge():
+    """The colour tests' judge (LittleCMS through Pillow's ImageCms), loaded from its one file."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colour_judge", ROOT / "lambda/tests/support/colour_judge.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def colour_step(args, contenders, corpus: Path, out_dir: Path) -> dict | None:
+    """What the colour step costs and what it buys: imgresize with COLOR=srgb (converts) and COLOR=keep (no
+    conversion) side by side with sharp (converts to sRGB by default) and the tutorial's Pillow (drops the profile)
+    on ../shared/corpus/colour, each output's colours judged against the LittleCMS reference."""
+    folder = corpus / "colour"
+    if not folder.is_dir():
+        log("colour: SKIPPED (no colour/ in the corpus)")
+        return None
+    by_key = {c.key: c for c in contenders}
+    chosen = []
+    if "imgresize" in by_key:
+        rust = by_key["imgresize"]
+        chosen.append(rust)
+        keep = Contender("imgresize-keep", "imgresize keep", "imgresize with `color: keep`", rust.argv, rust.oneshot,
+                         env=rust.env, version=rust.version_argv, skip=rust.skip, extra={"color": "keep"})
+        keep.version = rust.version
+        chosen.append(keep)
+    chosen += [by_key[k] for k in ("sharp", "pillow") if k in by_key]
+    imgs = [Img(folder / name, "colour") for name in COLOUR_INPUTS if (folder / name).is_file()]
+    if not chosen or not imgs:
+        return None
+    log(f"colour: {len(imgs)} image(s) × {len(chosen)} contender(s)")
+    res = time_contenders(args, chosen, imgs, out_dir / "colour")
+    judge = colour_judge()
+    for c in chosen:
+        for img in imgs:
+            cell = res[c.key].get(img.name, {})
+            if cell.get("out"):
+                stem = img.name.rsplit(".", 1)[0]
+                verdict = judge.judge({"output": cell["out"], "reference": str(folder / f"{stem}.srgb-reference.png")})
+                cell["colour_mean"], cell["colour_p95"] = verdict["mean"], verdict["p95"]
+    return {"contenders": chosen, "imgs": imgs, "res": res}
+
+
+def write_colour_section(w, colour):
+    w("## Colour step\n")
+    if not colour:
+        w("Not measured (no `colour/` in the corpus, or no contender to run).\n")
+        return
+    cons, imgs, res = colour["contenders"], colour["imgs"], colour["res"]
+    w("The colour corpus (1200×900, each with its profile embedded) fitted into the same box. imgresize's colour step "
+      "is the difference between `color: srgb` (the default: convert to sRGB, no profile) and `color: keep` (embed "
+      "the profile, convert nothing; CMYK is converted either way). Colour error: mean absolute difference of "
+      "40×30 block means from the LittleCMS sRGB reference, each output seen through its own profile "
+      "(`lambda/tests/support/colour_judge.py`; the tests require ≤ 1.5).\n")
+    w("| image | " + " | ".join(f"{c.label} ms" for c in cons) + " | colour step ms | "
+      + " | ".join(f"{c.label} colour error" for c in cons) + " |")
+    w("|---|" + "---:|" * (2 * len(cons) + 1))
+    for img in imgs:
+        cells = [res[c.key].get(img.name, {}) for c in cons]
+        times = [fmt_ms(cell.get("stats")) if cell.get("stats") else "n/a" for cell in cells]
+        medians = {c.key: cell["stats"]["median"] for c, cell in zip(cons, cells) if cell.get("stats")}
+        step = (f"{medians['imgresize'] - medians['imgresize-keep']:+.1f}"
+                if {"imgresize", "imgresize-keep"} <= medians.keys() else "n/a")
+        errors = [f"{cell['colour_mean']:.2f}" if cell.get("colour_mean") is not None else "n/a" for cell in cells]
+        w(f"| {img.name} | " + " | ".join(times) + f" | {step} | " + " | ".join(errors) + " |")
+    w("")
 
 
 # ----------------------------------------------------------------------------------------------- quality
@@ -903,7 +979,8 @@ def ratio_cell(a, b):
     return f"{ratio:.2f}" + (" (tie)" if st.startswith("tie") else "")
 
 
-def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets, dssim_version, elapsed):
+def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets, dssim_version, elapsed,
+                 colour=None):
     live = [c for c in contenders if not c.skip]
     L = []
     w = L.append
@@ -1010,6 +1087,8 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
               f"{(st['median'] / fl['median']) if fl else float('nan'):.2f} | {dims} | {cell.get('bytes', '–')} | "
               f"{ds} | {fmt_rss(cell)} |".replace("nan", "–"))
         w("")
+
+    write_colour_section(w, colour)
 
     # cold start
     w("## Cold start (ms, wall clock from `exec`)\n")
@@ -1218,6 +1297,7 @@ def main():
     if not args.no_rss:
         log("peak RSS: one fresh process per contender and image")
         measure_rss(args, contenders, imgs, res, out_dir)
+    colour = colour_step(args, contenders, corpus, out_dir)
     cold = {"trials": 0, "rows": [], "notes": ["skipped (--no-cold)"], "errors": []}
     if not args.no_cold:
         log("cold start")
@@ -1227,7 +1307,7 @@ def main():
     targets = evaluate_targets(args, contenders, imgs, res, cold)
     elapsed = time.monotonic() - t_start
 
-    write_report(report, args, machine, contenders, imgs, res, cold, zips, targets, dssim.version, elapsed)
+    write_report(report, args, machine, contenders, imgs, res, cold, zips, targets, dssim.version, elapsed, colour)
     write_chart(chart, args, machine, contenders, imgs, res)
     results_json.write_text(json.dumps({
         "args": {k: v for k, v in vars(args).items() if k not in ("corpus",)},
