@@ -30,6 +30,20 @@ stamp_of() { # Hash of everything that decides a part's content: files and inter
   cat "$@" | sha256sum | cut -d' ' -f1
 }
 
+# True when VENV was made for exactly STAMP; otherwise VENV is created afresh from PYTHON (a fresh venv holds
+# exactly the pinned set) and the caller installs into it, then writes the stamp.
+venv_current_or_fresh() { # venv stamp python label
+  local venv=$1 stamp=$2 py=$3 label=$4
+  if [[ -f $venv/.stamp && $(<"$venv/.stamp") == "$stamp" ]]; then
+    log "$label up to date ($venv)"
+    return 0
+  fi
+  log "creating $venv with Python $("$py" -c 'import sys; print(sys.version.split()[0])') ($py)"
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
+  return 1
+}
+
 # --- build ------------------------------------------------------------------------------------------------
 
 ensure_rust_targets() {
@@ -94,12 +108,7 @@ setup_build() {
   pyver=$("$py" -c 'import sys; assert sys.version_info >= (3, 9); print(sys.version.split()[0])') ||
     die "$py does not run or is older than 3.9: install Python 3.9+ or set BUILD_PYTHON"
   stamp=$( (echo "python $pyver" && cat "$REQ_DIR/build.txt") | stamp_of -)
-  if [[ -f $BUILD_VENV/.stamp && $(<"$BUILD_VENV/.stamp") == "$stamp" ]]; then
-    log "build tools up to date ($BUILD_VENV)"
-  else
-    log "creating $BUILD_VENV with Python $pyver"
-    rm -rf "$BUILD_VENV" # a fresh venv holds exactly the pinned set
-    "$py" -m venv "$BUILD_VENV"
+  if ! venv_current_or_fresh "$BUILD_VENV" "$stamp" "$py" "build tools"; then
     "$BUILD_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps --only-binary :all: \
       -r "$REQ_DIR/build.txt"
     verify_build
@@ -141,13 +150,7 @@ setup_emulator() {
   py=$(find_python313)
   pyver=$("$py" -c 'import sys; print(sys.version.split()[0])')
   stamp=$( (echo "python $pyver" && cat "$req") | stamp_of -)
-  if [[ -f $LS_VENV/.stamp && $(<"$LS_VENV/.stamp") == "$stamp" ]]; then
-    log "emulator up to date ($LS_VENV)"
-    return 0
-  fi
-  log "creating $LS_VENV with Python $pyver ($py)"
-  rm -rf "$LS_VENV"
-  "$py" -m venv "$LS_VENV"
+  venv_current_or_fresh "$LS_VENV" "$stamp" "$py" "emulator" && return 0
   # The file is the complete frozen set, so --no-deps installs exactly it; pip check proves it is consistent.
   "$LS_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps -r "$req"
   "$LS_VENV/bin/python" -m pip check >/dev/null || die "$("$LS_VENV/bin/python" -m pip check)"
@@ -212,13 +215,7 @@ setup_judge() {
   local py=${BUILD_PYTHON:-python3} pyver stamp
   pyver=$("$py" -c 'import sys; print(sys.version.split()[0])') || die "$py does not run"
   stamp=$( (echo "python $pyver" && cat "$REQ_DIR/judge.txt") | stamp_of -)
-  if [[ -f $JUDGE_VENV/.stamp && $(<"$JUDGE_VENV/.stamp") == "$stamp" ]]; then
-    log "colour judge up to date ($JUDGE_VENV)"
-    return 0
-  fi
-  log "creating $JUDGE_VENV with Python $pyver"
-  rm -rf "$JUDGE_VENV"
-  "$py" -m venv "$JUDGE_VENV"
+  venv_current_or_fresh "$JUDGE_VENV" "$stamp" "$py" "colour judge" && return 0
   "$JUDGE_VENV/bin/python" -m pip install "${PIP_FLAGS[@]}" --no-deps --only-binary :all: -r "$REQ_DIR/judge.txt"
   "$JUDGE_VENV/bin/python" -c 'from PIL import ImageCms; ImageCms.createProfile("sRGB")' ||
     die "the colour judge's Pillow has no working ImageCms"

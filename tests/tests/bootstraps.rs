@@ -24,8 +24,13 @@ use imgresize_tests::bootstraps::{self, Bootstrap};
 use imgresize_tests::emulator::Emulator;
 use imgresize_tests::lambda::{LambdaFunction, Outcome};
 use imgresize_tests::similarity::{dssim, mean_difference};
-use imgresize_tests::{buckets, images, repo_root, unique_name};
+use imgresize_tests::{buckets, images, unique_name};
 use serde_json::json;
+
+// The one corpus locator of the test suites (the lambda crate's), included by path.
+#[path = "../../lambda/tests/support/corpus.rs"]
+mod support_corpus;
+use support_corpus::corpus;
 
 /// The most two builds' renderings of one output may differ (the bound).
 const MAX_DSSIM: f64 = 0.0005;
@@ -56,21 +61,6 @@ fn differing_blocks(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
 
 /// One invocation, emulated: a 12 MP photo takes about a second; the bound is for a hung process.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("IMGRESIZE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/corpus"));
-    if dir.join("SOURCES.md").is_file() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: no corpus at {} (set IMGRESIZE_CORPUS)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// A JPEG whose header declares 7-bit samples: libjpeg's `jpeg_read_header` stops with a fatal error
 /// ("Unsupported JPEG data precision 7"), so the decoder's error unwind crosses libjpeg's C frames. The
