@@ -1,11 +1,15 @@
 ################################################################################
 # REST API (regional):
 #   POST /resize          → states:StartExecution   (body validated against templates/request_model.json)
-#   GET  /executions/{id} → states:DescribeExecution (id = the execution name from the POST's executionArn)
+#                           or, with workflow_type = "EXPRESS", states:StartSyncExecution: the answer is the
+#                           function's result, its status code from templates/sync_response.vtl
+#   GET  /executions/{id} → states:DescribeExecution (id = the execution name from the POST's executionArn;
+#                           STANDARD only: Express executions have no history to describe)
 ################################################################################
 
 locals {
-  api_count = var.create_api ? 1 : 0
+  api_count        = var.create_api ? 1 : 0
+  executions_count = var.create_api && !local.express ? 1 : 0
 
   # API_KEY: no IAM authorization, an API key (usage plan) is required instead.
   method_authorization = var.api_authorization == "AWS_IAM" ? "AWS_IAM" : "NONE"
@@ -92,7 +96,7 @@ resource "aws_api_gateway_integration" "resize_post" {
   http_method             = aws_api_gateway_method.resize_post[0].http_method
   type                    = "AWS"
   integration_http_method = "POST"
-  uri                     = "arn:${local.partition}:apigateway:${local.region}:states:action/StartExecution"
+  uri                     = "arn:${local.partition}:apigateway:${local.region}:states:action/${local.express ? "StartSyncExecution" : "StartExecution"}"
   credentials             = aws_iam_role.api[0].arn
   # Bodies that are not application/json are refused (415) instead of reaching Step Functions unvalidated.
   passthrough_behavior = "NEVER"
@@ -123,6 +127,11 @@ resource "aws_api_gateway_integration_response" "resize_post" {
   http_method       = aws_api_gateway_method.resize_post[0].http_method
   status_code       = aws_api_gateway_method_response.resize_post[each.key].status_code
   selection_pattern = each.value == "" ? null : each.value
+  # StartSyncExecution answers 200 whatever the execution did: the template turns the execution's status
+  # and error code into the function's answer and its HTTP status (lambda/CONTRACT.md's table).
+  response_templates = local.express && each.key == "200" ? {
+    "application/json" = file("${path.module}/templates/sync_response.vtl")
+  } : null
 
   depends_on = [aws_api_gateway_integration.resize_post]
 }
@@ -132,7 +141,7 @@ resource "aws_api_gateway_integration_response" "resize_post" {
 ################################################################################
 
 resource "aws_api_gateway_resource" "executions" {
-  count = local.api_count
+  count = local.executions_count
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   parent_id   = aws_api_gateway_rest_api.this[0].root_resource_id
@@ -140,7 +149,7 @@ resource "aws_api_gateway_resource" "executions" {
 }
 
 resource "aws_api_gateway_resource" "execution" {
-  count = local.api_count
+  count = local.executions_count
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   parent_id   = aws_api_gateway_resource.executions[0].id
@@ -148,7 +157,7 @@ resource "aws_api_gateway_resource" "execution" {
 }
 
 resource "aws_api_gateway_method" "execution_get" {
-  count = local.api_count
+  count = local.executions_count
 
   rest_api_id          = aws_api_gateway_rest_api.this[0].id
   resource_id          = aws_api_gateway_resource.execution[0].id
@@ -162,7 +171,7 @@ resource "aws_api_gateway_method" "execution_get" {
 }
 
 resource "aws_api_gateway_integration" "execution_get" {
-  count = local.api_count
+  count = local.executions_count
 
   rest_api_id             = aws_api_gateway_rest_api.this[0].id
   resource_id             = aws_api_gateway_resource.execution[0].id
@@ -180,7 +189,7 @@ resource "aws_api_gateway_integration" "execution_get" {
 }
 
 resource "aws_api_gateway_method_response" "execution_get" {
-  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
+  for_each = { for code, pattern in local.api_responses : code => pattern if local.executions_count == 1 }
 
   rest_api_id = aws_api_gateway_rest_api.this[0].id
   resource_id = aws_api_gateway_resource.execution[0].id
@@ -192,7 +201,7 @@ resource "aws_api_gateway_method_response" "execution_get" {
 }
 
 resource "aws_api_gateway_integration_response" "execution_get" {
-  for_each = { for code, pattern in local.api_responses : code => pattern if var.create_api }
+  for_each = { for code, pattern in local.api_responses : code => pattern if local.executions_count == 1 }
 
   rest_api_id       = aws_api_gateway_rest_api.this[0].id
   resource_id       = aws_api_gateway_resource.execution[0].id
@@ -218,14 +227,14 @@ resource "aws_api_gateway_deployment" "this" {
   triggers = {
     redeployment = sha1(jsonencode([
       aws_api_gateway_resource.resize[0],
-      aws_api_gateway_resource.executions[0],
-      aws_api_gateway_resource.execution[0],
+      aws_api_gateway_resource.executions[*],
+      aws_api_gateway_resource.execution[*],
       aws_api_gateway_request_validator.this[0],
       aws_api_gateway_model.resize_request[0],
       aws_api_gateway_method.resize_post[0],
-      aws_api_gateway_method.execution_get[0],
+      aws_api_gateway_method.execution_get[*],
       aws_api_gateway_integration.resize_post[0],
-      aws_api_gateway_integration.execution_get[0],
+      aws_api_gateway_integration.execution_get[*],
       aws_api_gateway_method_response.resize_post,
       aws_api_gateway_method_response.execution_get,
       aws_api_gateway_integration_response.resize_post,

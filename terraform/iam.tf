@@ -283,15 +283,20 @@ data "aws_iam_policy_document" "api" {
   statement {
     sid       = "StartResizeExecution"
     effect    = "Allow"
-    actions   = ["states:StartExecution"]
+    actions   = [local.express ? "states:StartSyncExecution" : "states:StartExecution"]
     resources = [aws_sfn_state_machine.this.arn]
   }
 
-  statement {
-    sid       = "DescribeResizeExecutions"
-    effect    = "Allow"
-    actions   = ["states:DescribeExecution"]
-    resources = ["${local.execution_arn_prefix}*"]
+  # Express executions have no history to describe: GET /executions/{id} exists for STANDARD only.
+  dynamic "statement" {
+    for_each = local.express ? [] : [local.execution_arn_prefix]
+
+    content {
+      sid       = "DescribeResizeExecutions"
+      effect    = "Allow"
+      actions   = ["states:DescribeExecution"]
+      resources = ["${statement.value}*"]
+    }
   }
 }
 

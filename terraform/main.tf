@@ -12,6 +12,10 @@ data "aws_caller_identity" "current" {
       error_message = "With create_buckets = false, set both originals_bucket_name and resized_bucket_name to the existing buckets."
     }
     precondition {
+      condition     = !(var.workflow_type == "EXPRESS" && var.sfn_log_level == "OFF")
+      error_message = "workflow_type = \"EXPRESS\" keeps no execution history: its logs are the only record, so sfn_log_level must not be \"OFF\" (ALL logs every execution, ERROR the failed ones)."
+    }
+    precondition {
       condition     = var.originals_bucket_name == null || var.originals_bucket_name != var.resized_bucket_name
       error_message = "originals_bucket_name and resized_bucket_name must differ: writing results into the source bucket re-triggers the pipeline."
     }
@@ -74,6 +78,17 @@ locals {
 
   # Executions of this state machine: arn:partition:states:region:account:execution:NAME:
   execution_arn_prefix = "${replace(aws_sfn_state_machine.this.arn, ":stateMachine:", ":execution:")}:"
+
+  express = var.workflow_type == "EXPRESS"
+  # An Express execution started by POST /resize must end before API Gateway's 29 s integration timeout;
+  # otherwise the longest a resize can legitimately take: every attempt to the function's timeout, every
+  # wait at its cap, plus a minute of slack (Express executions may not run over 5 minutes).
+  execution_budget_seconds = var.timeout * (var.retry_max_attempts + 1) + var.retry_max_attempts * var.retry_max_delay_seconds + 60
+  execution_timeout_seconds = (
+    local.express && var.create_api ? 28 :
+    local.express ? min(300, local.execution_budget_seconds) :
+    local.execution_budget_seconds
+  )
 
   lambda_environment = merge(
     {

@@ -39,6 +39,28 @@ resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   tags = var.tags
 }
 
+# Express executions started by POST /resize are cut at 28 s (API Gateway's limit); Standard ones at the
+# retry budget. Either way a timed-out resize is neither a success nor an ExecutionsFailed.
+resource "aws_cloudwatch_metric_alarm" "executions_timed_out" {
+  count = var.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-executions-timed-out"
+  alarm_description   = "imgresize: resize executions timed out (${var.workflow_type})"
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   count = var.create_alarms ? 1 : 0
 

@@ -145,8 +145,8 @@ output "api_resize_url" {
 }
 
 output "api_executions_url" {
-  description = "URL prefix of GET /executions/{id}: append the execution name (the last segment of the executionArn a POST returns)."
-  value       = try("${aws_api_gateway_stage.this[0].invoke_url}/executions/", null)
+  description = "URL prefix of GET /executions/{id}: append the execution name (the last segment of the executionArn a POST returns). Null with workflow_type = \"EXPRESS\" (POST /resize answers with the result itself)."
+  value       = local.express ? null : try("${aws_api_gateway_stage.this[0].invoke_url}/executions/", null)
 }
 
 output "api_role_arn" {
@@ -188,7 +188,13 @@ output "alarm_arns" {
   description = "ARNs of the CloudWatch alarms, by name."
   value = merge(
     { for a in aws_cloudwatch_metric_alarm.executions_failed : a.alarm_name => a.arn },
+    { for a in aws_cloudwatch_metric_alarm.executions_timed_out : a.alarm_name => a.arn },
     { for a in aws_cloudwatch_metric_alarm.lambda_errors : a.alarm_name => a.arn },
     { for a in aws_cloudwatch_metric_alarm.eventbridge_dlq : a.alarm_name => a.arn },
   )
+}
+
+output "workflow_type" {
+  description = "STANDARD or EXPRESS: whether POST /resize answers with an executionArn to poll or with the result."
+  value       = var.workflow_type
 }

@@ -1,5 +1,7 @@
 ################################################################################
 # State machine: ApplyDefaults → Resize (Lambda, retried) → CheckResult ($.ok) → Succeed | Fail
+# STANDARD or EXPRESS (var.workflow_type): the same definition; only the type, the timeout and the
+# API's integration differ.
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "sfn" {
@@ -15,7 +17,7 @@ resource "aws_cloudwatch_log_group" "sfn" {
 
 resource "aws_sfn_state_machine" "this" {
   name     = var.name
-  type     = "STANDARD"
+  type     = var.workflow_type
   role_arn = aws_iam_role.sfn.arn
 
   definition = templatefile("${path.module}/templates/state_machine.asl.json", {
@@ -26,6 +28,7 @@ resource "aws_sfn_state_machine" "this" {
     retry_max_attempts      = var.retry_max_attempts
     retry_backoff_rate      = format("%.2f", var.retry_backoff_rate)
     retry_max_delay_seconds = var.retry_max_delay_seconds
+    timeout_seconds         = local.execution_timeout_seconds
   })
 
   logging_configuration {

@@ -472,6 +472,17 @@ variable "retry_max_delay_seconds" {
   }
 }
 
+variable "workflow_type" {
+  description = "Step Functions workflow type. STANDARD: billed per state transition (about 25 USD per million transitions, four per image), execution history kept 90 days, POST /resize answers at once with an executionArn to poll at GET /executions/{id}. EXPRESS: billed per request and duration (about 1 USD per million plus a little), no history beyond the logs (sfn_log_level must not be OFF), at-least-once when EventBridge starts it (the function is idempotent), and POST /resize answers with the function's result itself (StartSyncExecution, within API Gateway's 29 s: the execution is cut at 28 s); GET /executions/{id} does not exist."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "EXPRESS"], var.workflow_type)
+    error_message = "workflow_type must be \"STANDARD\" or \"EXPRESS\"."
+  }
+}
+
 variable "sfn_log_level" {
   description = "Step Functions execution log level: ALL, ERROR, FATAL or OFF."
   type        = string

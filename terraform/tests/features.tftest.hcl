@@ -57,7 +57,7 @@ run "without_alarms" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.executions_failed) + length(aws_cloudwatch_metric_alarm.lambda_errors) + length(aws_cloudwatch_metric_alarm.eventbridge_dlq) == 0
+    condition     = length(aws_cloudwatch_metric_alarm.executions_failed) + length(aws_cloudwatch_metric_alarm.executions_timed_out) + length(aws_cloudwatch_metric_alarm.lambda_errors) + length(aws_cloudwatch_metric_alarm.eventbridge_dlq) == 0
     error_message = "create_alarms = false must remove every alarm."
   }
 }

@@ -103,7 +103,10 @@ def test_s3_notification_on_originals(resources):
     assert notification["bucket"] == "${local.originals_bucket_name}"
 
 
-@pytest.mark.parametrize("name,action", [("resize_post", "StartExecution"), ("execution_get", "DescribeExecution")])
+@pytest.mark.parametrize("name,action", [
+    ("resize_post", '${local.express ? "StartSyncExecution" : "StartExecution"}'),
+    ("execution_get", "DescribeExecution"),
+])
 def test_api_integrations(resources, name, action):
     integration = resources[("aws_api_gateway_integration", name)]
     assert integration["type"] == '"AWS"'
@@ -169,7 +172,7 @@ def test_nothing_account_wide_by_default(module, variables):
 
 def test_state_machine(resources):
     sm = resources[("aws_sfn_state_machine", "this")]
-    assert sm["type"] == '"STANDARD"'
+    assert sm["type"] == "${var.workflow_type}"
     assert sm["role_arn"] == "${aws_iam_role.sfn.arn}"
     assert "function_arn = aws_lambda_function.this.arn" in sm["definition"]
     assert sm["tracing_configuration"][0]["enabled"] is True
@@ -189,8 +192,9 @@ EXPECTED_STATEMENTS = {
     ("sfn", "LogDelivery"): (None, ["*"]),
     ("sfn", "XRayWrite"): (None, ["*"]),
     ("events", "StartResizeExecution"): (["states:StartExecution"], ["${aws_sfn_state_machine.this.arn}"]),
-    ("api", "StartResizeExecution"): (["states:StartExecution"], ["${aws_sfn_state_machine.this.arn}"]),
-    ("api", "DescribeResizeExecutions"): (["states:DescribeExecution"], ["${local.execution_arn_prefix}*"]),
+    ("api", "StartResizeExecution"): (['${local.express ? "states:StartSyncExecution" : "states:StartExecution"}'],
+                                      ["${aws_sfn_state_machine.this.arn}"]),
+    ("api", "DescribeResizeExecutions"): (["states:DescribeExecution"], ["${statement.value}*"]),
     ("eventbridge_dlq", "EventBridgeRuleDeadLetters"): (["sqs:SendMessage"], ["${aws_sqs_queue.eventbridge_dlq[0].arn}"]),
 }
 

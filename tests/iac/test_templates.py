@@ -336,6 +336,29 @@ def test_describe_execution_template(name, samples):
     assert request == {"executionArn": samples["describe_execution.vtl"]["execution_arn_prefix"] + name}
 
 
+def contract_codes(contract):
+    """lambda/CONTRACT.md's rejection table: code -> HTTP status."""
+    section = contract.split("| code | statusCode | when |", 1)[1].split("\n\n", 1)[0]
+    return {code: int(status) for code, status in re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|", section, re.M)}
+
+
+def test_sync_response_maps_every_contract_code_to_its_status(contract):
+    """The Express API's response template has one line per row of CONTRACT.md's table, and no other."""
+    template = (MODULE / "templates" / "sync_response.vtl").read_text()
+    mapped = {code: int(status) for code, status in
+              re.findall(r'#(?:else)?if\(\$code == "([A-Z_]+)"\)#set\(\$http = (\d{3})\)', template)}
+    assert mapped == contract_codes(contract)
+    assert len(mapped) >= 8
+
+
+def test_sync_response_reads_the_fail_states_of_the_definition(asl):
+    """What the template matches on is what the state machine's Fail states produce."""
+    template = (MODULE / "templates" / "sync_response.vtl").read_text()
+    rejected = asl["States"]["Rejected"]
+    assert f'$input.path(\'$.error\') == "{rejected["Error"]}"' in template
+    assert rejected["CausePath"] == "$.error.code"
+
+
 def test_render_py_gives_what_terraform_rendered(samples):
     """template_samples.rendered.json is Terraform's own templatefile() output for every sample,
     kept current by the terraform check (tests/iac/terraform.py); render.py must match it without

@@ -15,7 +15,7 @@ use aws_sdk_sfn::types::{StateMachineType, TracingConfiguration};
 use serde_json::Value;
 
 use crate::emulator::Emulator;
-use crate::templates;
+use crate::templates::{self, WorkflowType};
 
 /// LocalStack's default account.
 pub const ACCOUNT: &str = "000000000000";
@@ -213,6 +213,7 @@ pub struct StateMachine {
     pub arn: String,
     pub function_arn: String,
     pub definition: String,
+    pub workflow: WorkflowType,
 }
 
 /// The ARN `aws_lambda_function.this` has for function `name` in the emulator's account.
@@ -227,30 +228,42 @@ pub async fn state_machine(
     name: &str,
     originals_bucket: &str,
     retry: &templates::Retry,
+    workflow: WorkflowType,
+    api: bool,
 ) -> Result<StateMachine, String> {
     let function_arn = function_arn(name);
-    let definition =
-        templates::state_machine_definition(PARTITION, &function_arn, originals_bucket, retry)?;
+    let timeout_seconds = templates::execution_timeout_seconds(workflow, api, retry)?;
+    let definition = templates::state_machine_definition(
+        PARTITION,
+        &function_arn,
+        originals_bucket,
+        retry,
+        timeout_seconds,
+    )?;
     let arn = emulator
         .sfn()
         .create_state_machine()
         .name(name)
         .definition(&definition)
         .role_arn(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-sfn"))
-        .r#type(StateMachineType::Standard)
+        .r#type(match workflow {
+            WorkflowType::Standard => StateMachineType::Standard,
+            WorkflowType::Express => StateMachineType::Express,
+        })
         .tracing_configuration(TracingConfiguration::builder().enabled(true).build())
         .send()
         .await
         .map_err(describe("CreateStateMachine"))?
         .state_machine_arn;
     eprintln!(
-        "deployed: state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?})"
+        "deployed: {workflow:?} state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?}, timeout {timeout_seconds} s)"
     );
     Ok(StateMachine {
         name: name.to_string(),
         arn,
         function_arn,
         definition,
+        workflow,
     })
 }
 
@@ -338,7 +351,13 @@ pub async fn rest_api(
         .await
         .map_err(describe("CreateModel"))?;
 
-    // POST /resize → states:StartExecution
+    // POST /resize → states:StartExecution, or StartSyncExecution with the Express type
+    let express = state_machine.workflow == WorkflowType::Express;
+    let start_action = if express {
+        "StartSyncExecution"
+    } else {
+        "StartExecution"
+    };
     let resize_id = api
         .create_resource()
         .rest_api_id(&api_id)
@@ -368,7 +387,7 @@ pub async fn rest_api(
         .r#type(IntegrationType::Aws)
         .integration_http_method("POST")
         .uri(format!(
-            "arn:{PARTITION}:apigateway:{region}:states:action/StartExecution"
+            "arn:{PARTITION}:apigateway:{region}:states:action/{start_action}"
         ))
         .credentials(&credentials)
         .passthrough_behavior("NEVER")
@@ -376,57 +395,25 @@ pub async fn rest_api(
         .send()
         .await
         .map_err(describe("PutIntegration POST /resize"))?;
-    responses(&api, &api_id, &resize_id, "POST").await?;
-
-    // GET /executions/{id} → states:DescribeExecution
-    let executions_id = api
-        .create_resource()
-        .rest_api_id(&api_id)
-        .parent_id(&root_id)
-        .path_part("executions")
-        .send()
-        .await
-        .map_err(describe("CreateResource /executions"))?
-        .id
-        .ok_or("CreateResource returned no id")?;
-    let execution_id = api
-        .create_resource()
-        .rest_api_id(&api_id)
-        .parent_id(&executions_id)
-        .path_part("{id}")
-        .send()
-        .await
-        .map_err(describe("CreateResource /executions/{id}"))?
-        .id
-        .ok_or("CreateResource returned no id")?;
-    api.put_method()
-        .rest_api_id(&api_id)
-        .resource_id(&execution_id)
-        .http_method("GET")
-        .authorization_type(method_authorization)
-        .api_key_required(api_key_required)
-        .request_validator_id(&validator_id)
-        .request_parameters("method.request.path.id", true)
-        .send()
-        .await
-        .map_err(describe("PutMethod GET /executions/{id}"))?;
-    let describe_template = templates::describe_execution_template(&state_machine.arn)?;
-    api.put_integration()
-        .rest_api_id(&api_id)
-        .resource_id(&execution_id)
-        .http_method("GET")
-        .r#type(IntegrationType::Aws)
-        .integration_http_method("POST")
-        .uri(format!(
-            "arn:{PARTITION}:apigateway:{region}:states:action/DescribeExecution"
-        ))
-        .credentials(&credentials)
-        .passthrough_behavior("NEVER")
-        .request_templates("application/json", &describe_template)
-        .send()
-        .await
-        .map_err(describe("PutIntegration GET /executions/{id}"))?;
-    responses(&api, &api_id, &execution_id, "GET").await?;
+    let sync_response = if express {
+        Some(templates::sync_response_template()?)
+    } else {
+        None
+    };
+    responses(&api, &api_id, &resize_id, "POST", sync_response.as_deref()).await?;
+    if !express {
+        executions_route(
+            &api,
+            &api_id,
+            &root_id,
+            &validator_id,
+            (method_authorization, api_key_required),
+            region,
+            &credentials,
+            state_machine,
+        )
+        .await?;
+    }
 
     // aws_api_gateway_deployment + aws_api_gateway_stage (X-Ray on)
     let deployment_id = api
@@ -449,13 +436,79 @@ pub async fn rest_api(
 
     let resize_url = emulator.execute_api_url(&api_id, &stage, "resize");
     eprintln!(
-        "deployed: REST API {api_id} stage {stage} (authorization {method_authorization}, credentials {credentials})\n  POST /resize → StartExecution, model:\n{model}\n  request template:\n{start_template}\n  GET /executions/{{id}} → DescribeExecution, request template:\n{describe_template}\n  URL: {resize_url}"
+        "deployed: REST API {api_id} stage {stage} (authorization {method_authorization}, credentials {credentials})\n  POST /resize → {start_action}, model:\n{model}\n  request template:\n{start_template}\n  URL: {resize_url}"
     );
     Ok(RestApi {
         id: api_id,
         stage,
         resize_url,
     })
+}
+
+/// `GET /executions/{id}` → states:DescribeExecution (STANDARD only: Express executions have no history).
+#[allow(clippy::too_many_arguments)]
+async fn executions_route(
+    api: &aws_sdk_apigateway::Client,
+    api_id: &str,
+    root_id: &str,
+    validator_id: &str,
+    authorization: (&str, bool),
+    region: &str,
+    credentials: &str,
+    state_machine: &StateMachine,
+) -> Result<(), String> {
+    let executions_id = api
+        .create_resource()
+        .rest_api_id(api_id)
+        .parent_id(root_id)
+        .path_part("executions")
+        .send()
+        .await
+        .map_err(describe("CreateResource /executions"))?
+        .id
+        .ok_or("CreateResource returned no id")?;
+    let execution_id = api
+        .create_resource()
+        .rest_api_id(api_id)
+        .parent_id(&executions_id)
+        .path_part("{id}")
+        .send()
+        .await
+        .map_err(describe("CreateResource /executions/{id}"))?
+        .id
+        .ok_or("CreateResource returned no id")?;
+    api.put_method()
+        .rest_api_id(api_id)
+        .resource_id(&execution_id)
+        .http_method("GET")
+        .authorization_type(authorization.0)
+        .api_key_required(authorization.1)
+        .request_validator_id(validator_id)
+        .request_parameters("method.request.path.id", true)
+        .send()
+        .await
+        .map_err(describe("PutMethod GET /executions/{id}"))?;
+    let describe_template = templates::describe_execution_template(&state_machine.arn)?;
+    eprintln!(
+        "  GET /executions/{{id}} → DescribeExecution, request template:\n{describe_template}"
+    );
+    api.put_integration()
+        .rest_api_id(api_id)
+        .resource_id(&execution_id)
+        .http_method("GET")
+        .r#type(IntegrationType::Aws)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:{PARTITION}:apigateway:{region}:states:action/DescribeExecution"
+        ))
+        .credentials(credentials)
+        .passthrough_behavior("NEVER")
+        .request_templates("application/json", &describe_template)
+        .send()
+        .await
+        .map_err(describe("PutIntegration GET /executions/{id}"))?;
+    responses(api, api_id, &execution_id, "GET", None).await?;
+    Ok(())
 }
 
 /// `aws_api_gateway_method_response` + `aws_api_gateway_integration_response` for each of the module's
@@ -465,6 +518,7 @@ async fn responses(
     api_id: &str,
     resource_id: &str,
     method: &str,
+    ok_template: Option<&str>,
 ) -> Result<(), String> {
     for (status, pattern) in API_RESPONSES {
         api.put_method_response()
@@ -482,6 +536,9 @@ async fn responses(
             .http_method(method)
             .status_code(status)
             .set_selection_pattern((!pattern.is_empty()).then(|| pattern.to_string()))
+            .set_response_templates(ok_template.filter(|_| status == "200").map(|template| {
+                HashMap::from([("application/json".to_string(), template.to_string())])
+            }))
             .send()
             .await
             .map_err(describe("PutIntegrationResponse"))?;
@@ -588,6 +645,8 @@ pub struct ChainOptions {
     pub retry: templates::Retry,
     /// Also the REST API (apigateway.tf).
     pub api: bool,
+    /// `var.workflow_type`.
+    pub workflow: WorkflowType,
 }
 
 impl ChainOptions {
@@ -600,6 +659,7 @@ impl ChainOptions {
             extra_environment: Vec::new(),
             retry: templates::Retry::defaults()?,
             api: true,
+            workflow: WorkflowType::default_type()?,
         })
     }
 }
@@ -658,7 +718,15 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         environment.clone(),
     )
     .await?;
-    let machine = state_machine(emulator, &name, &originals, &options.retry).await?;
+    let machine = state_machine(
+        emulator,
+        &name,
+        &originals,
+        &options.retry,
+        options.workflow,
+        options.api,
+    )
+    .await?;
     if machine.function_arn != function_arn {
         return Err(format!(
             "the state machine invokes {} but the function is {function_arn}",

@@ -234,12 +234,48 @@ impl Retry {
     }
 }
 
+/// `var.workflow_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkflowType {
+    Standard,
+    Express,
+}
+
+impl WorkflowType {
+    /// The variable's default.
+    pub fn default_type() -> Result<WorkflowType, String> {
+        match string_default("workflow_type")?.as_str() {
+            "STANDARD" => Ok(WorkflowType::Standard),
+            "EXPRESS" => Ok(WorkflowType::Express),
+            other => Err(format!("workflow_type default {other:?}")),
+        }
+    }
+}
+
+/// `local.execution_timeout_seconds` (main.tf): 28 s for Express behind the API (API Gateway's 29 s),
+/// else the retry budget, at most Express's 300 s.
+pub fn execution_timeout_seconds(
+    workflow: WorkflowType,
+    api: bool,
+    retry: &Retry,
+) -> Result<u64, String> {
+    let timeout = number_value("timeout")?;
+    let attempts = f64::from(retry.max_attempts);
+    let budget = (timeout * (attempts + 1.0) + attempts * retry.max_delay_seconds + 60.0) as u64;
+    Ok(match (workflow, api) {
+        (WorkflowType::Express, true) => 28,
+        (WorkflowType::Express, false) => budget.min(300),
+        (WorkflowType::Standard, _) => budget,
+    })
+}
+
 /// `state_machine.asl.json` with the values `aws_sfn_state_machine.this` passes (stepfunctions.tf).
 pub fn state_machine_definition(
     partition: &str,
     function_arn: &str,
     originals_bucket: &str,
     retry: &Retry,
+    timeout_seconds: u64,
 ) -> Result<String, String> {
     let number = |v: f64| tf_number(&json!(v)).ok_or_else(|| format!("{v} is not a number"));
     let text = render(
@@ -253,11 +289,17 @@ pub fn state_machine_definition(
             // format("%.2f", var.retry_backoff_rate)
             ("retry_backoff_rate", format!("{:.2}", retry.backoff_rate)),
             ("retry_max_delay_seconds", number(retry.max_delay_seconds)?),
+            ("timeout_seconds", timeout_seconds.to_string()),
         ],
     )?;
     serde_json::from_str::<Value>(&text)
         .map_err(|e| format!("state_machine.asl.json rendered to invalid JSON: {e}"))?;
     Ok(text)
+}
+
+/// `templates/sync_response.vtl`: the Express API's 200 response template (`file()`, no placeholders).
+pub fn sync_response_template() -> Result<String, String> {
+    load("sync_response.vtl")
 }
 
 /// `local.key_filter` (main.tf): the EventBridge matchers on the object key for `var.source_prefix` and
@@ -668,8 +710,17 @@ mod tests {
             "arn:aws:lambda:us-east-1:123456789012:function:f",
             "originals",
             &retry,
+            480,
         )
         .expect("asl");
+        assert!(asl.contains("\"TimeoutSeconds\": 480,"), "{asl}");
+        assert_eq!(
+            execution_timeout_seconds(WorkflowType::Express, true, &retry),
+            Ok(28)
+        );
+        assert!(sync_response_template()
+            .expect("sync response")
+            .contains("responseOverride.status"));
         assert!(asl.contains("\"BackoffRate\": "), "{asl}");
         event_pattern("originals", &default_key_filter().expect("key filter")).expect("pattern");
         input_template(&number_default("default_size").expect("size")).expect("input template");

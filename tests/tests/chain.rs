@@ -31,7 +31,8 @@ use imgresize_tests::emulator::Emulator;
 use imgresize_tests::fault_proxy::{Fault, FaultProxy};
 use imgresize_tests::lambda_api::{self, FunctionSpec};
 use imgresize_tests::module::{self, Chain, ChainOptions};
-use imgresize_tests::{buckets, chain, images, unique_name};
+use imgresize_tests::templates::WorkflowType;
+use imgresize_tests::{buckets, chain, http, images, unique_name};
 use serde_json::{json, Value};
 
 async fn deploy(options: ChainOptions) -> Chain {
@@ -359,6 +360,78 @@ async fn the_api_starts_the_chain_and_returns_its_result() {
     );
 }
 
+/// `workflow_type = "EXPRESS"`: the same templates on an Express state machine. An upload is resized through
+/// EventBridge as before; POST /resize answers with the function's result itself (StartSyncExecution through
+/// `templates/sync_response.vtl`), a rejection with its code and CONTRACT.md's status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn express_resizes_uploads_and_answers_the_api_with_the_result() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        workflow: WorkflowType::Express,
+        ..ChainOptions::defaults("imgresize-express").expect("options")
+    })
+    .await;
+    let prefix = chain.env("DEST_PREFIX").unwrap_or_default().to_string();
+
+    // Upload → EventBridge → Express execution → the resized object (Express runs leave no history).
+    upload(&chain, "up/cat.jpg", images::jpeg(1600, 1200)).await;
+    let expected = format!("{prefix}up/cat_resized.jpg");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let keys = buckets::keys(&emulator.s3(), &chain.resized)
+            .await
+            .expect("keys");
+        if keys.contains(&expected) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{expected} never written: {keys:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // POST → the answer, synchronously.
+    let api = chain.api.clone().expect("api deployed");
+    upload(&chain, "api/dog.jpg", images::jpeg(1200, 800)).await;
+    let mut truncated = images::jpeg(800, 600);
+    truncated.truncate(truncated.len() / 3);
+    upload(&chain, "api/broken.jpg", truncated).await;
+    let post = |body: Value| {
+        let url = api.resize_url.clone();
+        async move {
+            http::post_json(&url, &body.to_string(), Duration::from_secs(30))
+                .await
+                .expect("POST /resize")
+        }
+    };
+    let resized = post(json!({"key": "api/dog.jpg", "size": 500})).await;
+    assert_eq!(resized.status, 200, "{}", resized.body);
+    let answer: Value = serde_json::from_str(&resized.body).expect("the function's answer");
+    assert_eq!(answer["ok"], json!(true), "{answer}");
+    assert_eq!(answer["width"], json!(500), "{answer}");
+    assert_eq!(
+        answer["destKey"],
+        json!(format!("{prefix}api/dog_resized.jpg")),
+        "{answer}"
+    );
+
+    for (body, status, code) in [
+        (json!({"key": "api/broken.jpg"}), 422, "CORRUPT_IMAGE"),
+        (json!({"key": "api/missing.jpg"}), 404, "NOT_FOUND"),
+    ] {
+        let response = post(body.clone()).await;
+        assert_eq!(response.status, status, "{body} → {}", response.body);
+        let answer: Value = serde_json::from_str(&response.body).expect("JSON");
+        assert_eq!(answer["ok"], json!(false), "{answer}");
+        assert_eq!(answer["error"]["code"], json!(code), "{answer}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_50_uploads_gives_50_objects_on_several_environments() {
     let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
@@ -593,16 +666,25 @@ fn newman_or_skip() -> Option<PathBuf> {
 }
 
 /// The collection users import, run by newman against the local API with the emulator's credentials: every
-/// request passes the collection's own tests (the GET waits, bounded, for a final status). LocalStack does
-/// not check SigV4, so this proves the requests, bodies and flow, not the auth.
+/// request passes the collection's own tests (STANDARD: the GET waits, bounded, for a final status; EXPRESS:
+/// the POST's answer is the result). LocalStack does not check SigV4, so this proves the requests, bodies and
+/// flow, not the auth.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_postman_collection_passes_against_the_local_api() {
-    let (Some(zip), Some(newman)) = (module::lambda_zip_or_skip("x86_64"), newman_or_skip()) else {
-        return;
-    };
+    for workflow in [WorkflowType::Standard, WorkflowType::Express] {
+        let (Some(zip), Some(newman)) = (module::lambda_zip_or_skip("x86_64"), newman_or_skip())
+        else {
+            return;
+        };
+        run_collection(zip, newman, workflow).await;
+    }
+}
+
+async fn run_collection(zip: PathBuf, newman: PathBuf, workflow: WorkflowType) {
     let emulator = Emulator::shared();
     let chain = deploy(ChainOptions {
         zip,
+        workflow,
         ..ChainOptions::defaults("imgresize-postman").expect("options")
     })
     .await;
@@ -624,6 +706,10 @@ async fn the_postman_collection_passes_against_the_local_api() {
         .execute_api_url(&api.id, &api.stage, "")
         .trim_end_matches('/')
         .to_string();
+    let workflow_type = match workflow {
+        WorkflowType::Standard => "STANDARD",
+        WorkflowType::Express => "EXPRESS",
+    };
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("timeout")
             .arg("150")
@@ -635,9 +721,10 @@ async fn the_postman_collection_passes_against_the_local_api() {
             .args(["--env-var", "accessKey=test"])
             .args(["--env-var", "secretKey=test"])
             .args(["--env-var", "sessionToken="])
+            .args(["--env-var", &format!("workflowType={workflow_type}")])
             .args([
                 "--timeout-request",
-                "20000",
+                "30000",
                 "--color",
                 "off",
                 "--disable-unicode",
@@ -649,13 +736,23 @@ async fn the_postman_collection_passes_against_the_local_api() {
     .expect("newman runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "newman failed ({})", output.status);
+    assert!(
+        output.status.success(),
+        "newman failed on {workflow_type} ({})",
+        output.status
+    );
     assert!(
         stdout.contains("SUCCEEDED") || stdout.contains("destKey"),
-        "the GET never saw the finished execution"
+        "{workflow_type}: newman never saw the result"
     );
+    if workflow == WorkflowType::Express {
+        assert!(
+            !stdout.contains("GET /executions"),
+            "EXPRESS has nothing to poll"
+        );
+    }
     let written = buckets::keys(&emulator.s3(), &chain.resized)
         .await
         .expect("keys");
-    assert!(!written.is_empty(), "nothing written");
+    assert!(!written.is_empty(), "{workflow_type}: nothing written");
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use imgresize_tests::emulator::Emulator;
 use imgresize_tests::module::{self, RestApi, StateMachine};
-use imgresize_tests::templates::{self, Retry};
+use imgresize_tests::templates::{self, Retry, WorkflowType};
 use imgresize_tests::{http, unique_name, vtl};
 use serde_json::{json, Value};
 
@@ -67,6 +67,8 @@ async fn deploy() -> Deployed {
         &name,
         &originals,
         &Retry::defaults().expect("retry defaults"),
+        WorkflowType::Standard,
+        true,
     )
     .await
     .expect("state machine");

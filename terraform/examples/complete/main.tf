@@ -28,6 +28,7 @@ module "imgresize" {
   lambda_zip_path = local.lambda_zip_path
   memory_size     = var.memory_size
   default_size    = var.default_size
+  workflow_type   = var.workflow_type
   cache_control   = var.cache_control
 
   force_destroy           = var.force_destroy

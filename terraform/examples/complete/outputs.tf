@@ -52,3 +52,8 @@ output "key_layout" {
   description = "Where uploads are picked up and where their outputs are written (read by scripts/smoke.sh)."
   value       = module.imgresize.key_layout
 }
+
+output "workflow_type" {
+  description = "STANDARD or EXPRESS: set the Postman collection's workflowType to it."
+  value       = module.imgresize.workflow_type
+}

@@ -4,6 +4,8 @@ name         = "imgresize"
 architecture = "arm64"
 memory_size  = 1769
 default_size = 1000
+# EXPRESS: the cheap option (README: What it costs); POST /resize then answers with the result itself.
+workflow_type = "STANDARD"
 
 cache_control           = "public, max-age=31536000, immutable"
 force_destroy           = true

@@ -147,3 +147,14 @@ variable "log_retention_days" {
     error_message = "log_retention_days must be at least 1."
   }
 }
+
+variable "workflow_type" {
+  description = "STANDARD (history, POST answers with an executionArn to poll) or EXPRESS (about 1/12 of the cost per image, POST answers with the result)."
+  type        = string
+  default     = "STANDARD"
+
+  validation {
+    condition     = contains(["STANDARD", "EXPRESS"], var.workflow_type)
+    error_message = "workflow_type must be STANDARD or EXPRESS."
+  }
+}
