@@ -33,7 +33,7 @@ resource "aws_lambda_function" "this" {
   handler       = "bootstrap"
   architectures = var.architectures
   memory_size   = var.memory_size
-  timeout       = var.timeout
+  timeout       = local.function_timeout
 
   reserved_concurrent_executions = var.reserved_concurrent_executions
 

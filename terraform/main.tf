@@ -83,7 +83,10 @@ locals {
   # An Express execution started by POST /resize must end before API Gateway's 29 s integration timeout;
   # otherwise the longest a resize can legitimately take: every attempt to the function's timeout, every
   # wait at its cap, plus a minute of slack (Express executions may not run over 5 minutes).
-  execution_budget_seconds = var.timeout * (var.retry_max_attempts + 1) + var.retry_max_attempts * var.retry_max_delay_seconds + 60
+  execution_budget_seconds = local.function_timeout * (var.retry_max_attempts + 1) + var.retry_max_attempts * var.retry_max_delay_seconds + 60
+  # Behind the API one Express state machine serves uploads and POSTs alike, so both are cut at 28 s; the
+  # function gets at most 25 s of it, leaving room for the state machine's own steps.
+  function_timeout = local.express && var.create_api ? min(var.timeout, 25) : var.timeout
   execution_timeout_seconds = (
     local.express && var.create_api ? 28 :
     local.express ? min(300, local.execution_budget_seconds) :

@@ -304,7 +304,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Timeout of one invocation of the function, in seconds."
+  description = "Timeout of one invocation of the function, in seconds. With workflow_type = \"EXPRESS\" and the API, at most 25 are used: the execution must end within API Gateway's 29 s."
   type        = number
   default     = 60
 

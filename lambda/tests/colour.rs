@@ -227,11 +227,11 @@ fn converting_after_resampling_matches_converting_before() {
         let (image, profile) = prepared();
         let (width, height) = fit(&image);
         let resampled = resize::resample(image, width, height).expect("resamples");
-        let after = color::after_resampling(resampled, profile, ColorMode::Srgb).0;
+        let after = color::after_resampling(resampled, profile, ColorMode::Srgb, false).0;
 
         let (image, profile) = prepared();
         let (width, height) = fit(&image);
-        let converted = color::after_resampling(image, profile, ColorMode::Srgb).0;
+        let converted = color::after_resampling(image, profile, ColorMode::Srgb, false).0;
         let before = resize::resample(converted, width, height).expect("resamples");
 
         let worst = block_means(&after.to_rgb8())

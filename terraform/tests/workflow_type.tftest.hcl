@@ -63,6 +63,11 @@ run "express_answers_synchronously" {
   }
 
   assert {
+    condition     = aws_lambda_function.this.timeout == 25
+    error_message = "EXPRESS with the API: the function gets at most 25 of the 28 s."
+  }
+
+  assert {
     condition     = toset(flatten([for s in data.aws_iam_policy_document.api.statement : tolist(s.actions)])) == toset(["states:StartSyncExecution"])
     error_message = "EXPRESS: the API role may start synchronous executions and nothing else."
   }

@@ -591,14 +591,16 @@ pub fn lambda_zip_or_skip(architecture: &str) -> Option<std::path::PathBuf> {
     )
 }
 
-/// `aws_lambda_function.this` (lambda.tf) named `name`: the zip, `architecture`, the variables' defaults for
-/// memory and timeout, and `environment` (normally `local.lambda_environment`). Returns its ARN.
+/// `aws_lambda_function.this` (lambda.tf) named `name`: the zip, `architecture`, the variables' default for
+/// memory, `local.function_timeout` for `workflow` and `api`, and `environment` (normally
+/// `local.lambda_environment`). Returns its ARN.
 pub async fn lambda_function(
     emulator: &Emulator,
     name: &str,
     zip: &std::path::Path,
     architecture: &str,
     environment: Vec<(String, String)>,
+    (workflow, api): (WorkflowType, bool),
 ) -> Result<String, String> {
     let count = |variable: &str| -> Result<u32, String> {
         let value = templates::variable_default(variable)?;
@@ -612,7 +614,7 @@ pub async fn lambda_function(
         zip: zip.to_path_buf(),
         architecture: architecture.to_string(),
         memory_size: count("memory_size")?,
-        timeout_seconds: count("timeout")?,
+        timeout_seconds: templates::function_timeout_seconds(workflow, api)?,
         role_arn: format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-lambda"),
         environment,
     };
@@ -716,6 +718,7 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         &options.zip,
         &options.architecture,
         environment.clone(),
+        (options.workflow, options.api),
     )
     .await?;
     let machine = state_machine(

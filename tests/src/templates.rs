@@ -252,6 +252,22 @@ impl WorkflowType {
     }
 }
 
+/// `local.function_timeout` (main.tf): `var.timeout`, at most 25 s for Express behind the API.
+pub fn function_timeout_seconds(workflow: WorkflowType, api: bool) -> Result<u32, String> {
+    let timeout = number_value("timeout")?;
+    let capped = match (workflow, api) {
+        (WorkflowType::Express, true) => timeout.min(25.0),
+        _ => timeout,
+    };
+    if capped >= 1.0 && capped.fract() == 0.0 {
+        Ok(capped as u32)
+    } else {
+        Err(format!(
+            "timeout default {timeout} is not a whole number of seconds"
+        ))
+    }
+}
+
 /// `local.execution_timeout_seconds` (main.tf): 28 s for Express behind the API (API Gateway's 29 s),
 /// else the retry budget, at most Express's 300 s.
 pub fn execution_timeout_seconds(
@@ -259,7 +275,7 @@ pub fn execution_timeout_seconds(
     api: bool,
     retry: &Retry,
 ) -> Result<u64, String> {
-    let timeout = number_value("timeout")?;
+    let timeout = f64::from(function_timeout_seconds(workflow, api)?);
     let attempts = f64::from(retry.max_attempts);
     let budget = (timeout * (attempts + 1.0) + attempts * retry.max_delay_seconds + 60.0) as u64;
     Ok(match (workflow, api) {

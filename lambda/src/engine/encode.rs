@@ -14,6 +14,18 @@ use crate::error::Error;
 /// What JPEG output is flattened onto where the input was transparent.
 pub const JPEG_BACKGROUND: [u8; 3] = [255, 255, 255];
 
+/// Whether [`encode`] writes `image` as gray in `format`: PNG keeps gray (with alpha), JPEG keeps gray
+/// without alpha (gray+alpha is flattened onto [`JPEG_BACKGROUND`] as RGB), WebP is always RGB.
+pub fn writes_gray(image: &DynamicImage, format: OutputFormat) -> bool {
+    let color = image.color();
+    !color.has_color()
+        && match format {
+            OutputFormat::Png => true,
+            OutputFormat::Jpeg => !color.has_alpha(),
+            OutputFormat::Webp => false,
+        }
+}
+
 pub fn encode(
     image: &DynamicImage,
     format: OutputFormat,

@@ -99,12 +99,13 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
     let (stored_width, stored_height) =
         geometry::fit(stored.width(), stored.height(), options.size);
     let resized = resize::resample(stored, stored_width, stored_height)?;
-    let (resized, icc) = color::after_resampling(resized, profile, options.color);
-    let upright = orient::upright(resized, decoded.orientation);
-    let (width, height) = (upright.width(), upright.height());
     let format = options
         .format
         .unwrap_or_else(|| source.format.default_output());
+    let output_is_gray = encode::writes_gray(&resized, format);
+    let (resized, icc) = color::after_resampling(resized, profile, options.color, output_is_gray);
+    let upright = orient::upright(resized, decoded.orientation);
+    let (width, height) = (upright.width(), upright.height());
     let bytes = encode::encode(&upright, format, options.quality, icc.as_deref())?;
     Ok(Resized {
         bytes,
