@@ -16,6 +16,7 @@ use crate::engine::OutputFormat;
 use crate::engine::{QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 use crate::keys::{KeyEncoding, MAX_KEY_BYTES};
+use crate::provenance::normalise_sequencer;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResizeRequest {
@@ -26,6 +27,9 @@ pub struct ResizeRequest {
     pub size: u32,
     pub format: Option<OutputFormat>,
     pub quality: u8,
+    /// The S3 event's `detail.object.sequencer` (upper-case hex): orders events of one key. `None` on the
+    /// API and backfill paths, and when the event carried none (the input transformer then gives `""`).
+    pub sequencer: Option<String>,
 }
 
 /// The direct shape. Unknown fields (such as `objectSize`) are ignored.
@@ -38,6 +42,7 @@ struct Direct {
     format: Option<String>,
     quality: Option<i64>,
     key_encoding: Option<KeyEncoding>,
+    sequencer: Option<String>,
 }
 
 pub fn parse(event: &Value, config: &Config) -> Result<ResizeRequest, Error> {
@@ -69,6 +74,7 @@ fn from_s3_notification(event: &Value) -> Result<Direct, Error> {
         format: None,
         quality: None,
         key_encoding: Some(KeyEncoding::Url),
+        sequencer: record.s3.object.sequencer,
     })
 }
 
@@ -89,6 +95,7 @@ fn from_eventbridge(event: &Value) -> Result<Direct, Error> {
         format: None,
         quality: None,
         key_encoding: Some(KeyEncoding::Url),
+        sequencer: text("/object/sequencer").map(String::from),
     })
 }
 
@@ -138,6 +145,14 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
                 invalid(&format!("format must be jpeg, png or webp, got {name:?}"))
             })?),
         };
+    let sequencer = match direct.sequencer.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(normalise_sequencer(text).ok_or_else(|| {
+            invalid(&format!(
+                "sequencer must be up to 64 hexadecimal digits, got {text:?}"
+            ))
+        })?),
+    };
     Ok(ResizeRequest {
         bucket: direct.bucket,
         key: direct.key,
@@ -145,6 +160,7 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         size,
         format,
         quality,
+        sequencer,
     })
 }
 
@@ -185,6 +201,7 @@ mod tests {
                 size: 640,
                 format: None,
                 quality: 82,
+                sequencer: None,
             }
         );
     }
@@ -192,10 +209,15 @@ mod tests {
     #[test]
     fn the_input_transformer_output() {
         let event = json!({"bucket": "in", "key": "my%20photo.jpg", "size": 1000,
-                           "objectSize": "", "keyEncoding": "url"});
+                           "objectSize": "", "keyEncoding": "url", "sequencer": "0062e99a88dc407460"});
         let request = parse(&event, &config()).expect("valid");
         assert_eq!(request.key_encoding, KeyEncoding::Url);
         assert_eq!(request.size, 1000);
+        assert_eq!(request.sequencer.as_deref(), Some("0062E99A88DC407460"));
+        // An event without a sequencer: the transformer fills the placeholder with "".
+        let mut without = event.clone();
+        without["sequencer"] = json!("");
+        assert_eq!(parse(&without, &config()).expect("valid").sequencer, None);
     }
 
     #[test]
@@ -214,9 +236,11 @@ mod tests {
         let event = json!({
             "version": "0", "id": "1", "detail-type": "Object Created", "source": "aws.s3",
             "account": "1", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
-            "detail": {"bucket": {"name": "in"}, "object": {"key": "red+flower.jpg", "size": 5}}
+            "detail": {"bucket": {"name": "in"}, "object": {"key": "red+flower.jpg", "size": 5,
+                                                            "sequencer": "0A"}}
         });
         let request = parse(&event, &config()).expect("valid");
+        assert_eq!(request.sequencer.as_deref(), Some("0A"));
         assert_eq!(
             (request.bucket.as_str(), request.key.as_str()),
             ("in", "red+flower.jpg")
@@ -244,6 +268,7 @@ mod tests {
             ("in", "a%2Bb.jpg")
         );
         assert_eq!(request.key_encoding, KeyEncoding::Url);
+        assert_eq!(request.sequencer.as_deref(), Some("0"), "{request:?}");
         assert_eq!(code(json!({"Records": []})), "INVALID_REQUEST");
     }
 
@@ -267,6 +292,8 @@ mod tests {
             json!({"bucket": "in", "key": "k", "quality": 0}),
             json!({"bucket": "in", "key": "k", "format": "tiff"}),
             json!({"bucket": "in", "key": "k", "keyEncoding": "base64"}),
+            json!({"bucket": "in", "key": "k", "sequencer": "not hex"}),
+            json!({"bucket": "in", "key": "k", "sequencer": 12}),
         ] {
             assert_eq!(code(event.clone()), "INVALID_REQUEST", "{event}");
         }

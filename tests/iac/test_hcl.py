@@ -185,6 +185,8 @@ EXPECTED_STATEMENTS = {
     ("lambda", "ReadOriginals"): (["s3:GetObject"], ["${local.originals_bucket_arn}/${var.source_prefix}*"]),
     ("lambda", "ListOriginals"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
     ("lambda", "WriteResized"): (["s3:PutObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
+    ("lambda", "ReadOwnOutputs"): (["s3:GetObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
+    ("lambda", "ListResized"): (["s3:ListBucket"], ["${local.resized_bucket_arn}"]),
     ("sfn", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
     ("sfn", "LogDelivery"): (None, ["*"]),
     ("sfn", "XRayWrite"): (None, ["*"]),
