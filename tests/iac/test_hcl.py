@@ -7,7 +7,7 @@ import pytest
 import docs
 from conftest import EXAMPLES, HERE, MODULE, REPO, blocks, parse_dir, unquote
 
-LAYOUT = {"versions.tf", "variables.tf", "outputs.tf", "main.tf", "s3.tf", "lambda.tf", "stepfunctions.tf",
+LAYOUT = {"versions.tf", "variables.tf", "outputs.tf", "main.tf", "s3.tf", "lambda.tf", "stepfunctions.tf", "backfill.tf",
           "eventbridge.tf", "apigateway.tf", "iam.tf", "observability.tf"}
 
 
@@ -193,6 +193,12 @@ EXPECTED_STATEMENTS = {
     ("events", "StartResizeExecution"): (["states:StartExecution"], ["${aws_sfn_state_machine.this.arn}"]),
     ("api", "StartResizeExecution"): (["states:StartExecution"], ["${aws_sfn_state_machine.this.arn}"]),
     ("api", "DescribeResizeExecutions"): (["states:DescribeExecution"], ["${local.execution_arn_prefix}*"]),
+    ("backfill", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
+    ("backfill", "ListOriginalsUnderPrefix"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
+    ("backfill", "StartChildExecutions"): (["states:StartExecution"], ["${local.backfill_state_machine_arn}"]),
+    ("backfill", "ManageChildExecutions"): (["states:DescribeExecution", "states:StopExecution"], ["${local.backfill_execution_arn_base}/*"]),
+    ("backfill", "LogDelivery"): (None, ["*"]),
+    ("backfill", "XRayWrite"): (None, ["*"]),
     ("eventbridge_dlq", "EventBridgeRuleDeadLetters"): (["sqs:SendMessage"], ["${aws_sqs_queue.eventbridge_dlq[0].arn}"]),
 }
 
@@ -224,6 +230,11 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"sts:AssumeRole"']
             continue
         sid = unquote(st.get("sid", ""))
+        if sid == "WriteBackfillResults":  # only with a results prefix
+            assert st["resources"] == ["${statement.value}"]
+            assert st["actions"] == ['"s3:PutObject"', '"s3:GetObject"', '"s3:ListMultipartUploadParts"',
+                                     '"s3:AbortMultipartUpload"']
+            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']

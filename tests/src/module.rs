@@ -254,6 +254,41 @@ pub async fn state_machine(
     })
 }
 
+/// `aws_sfn_state_machine.backfill` (backfill.tf) for the chain `name`: the Distributed Map over the
+/// originals bucket invoking the chain's function, with the template choices given (the emulator cannot
+/// take the module's own, see [`templates::BackfillChoices::emulator`]).
+pub async fn backfill_state_machine(
+    emulator: &Emulator,
+    name: &str,
+    originals_bucket: &str,
+    retry: &templates::Retry,
+    choices: &templates::BackfillChoices,
+) -> Result<StateMachine, String> {
+    let function_arn = function_arn(name);
+    let machine = format!("{name}-backfill");
+    let definition =
+        templates::backfill_definition(PARTITION, &function_arn, originals_bucket, retry, choices)?;
+    let arn = emulator
+        .sfn()
+        .create_state_machine()
+        .name(&machine)
+        .definition(&definition)
+        .role_arn(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{machine}"))
+        .r#type(StateMachineType::Standard)
+        .tracing_configuration(TracingConfiguration::builder().enabled(true).build())
+        .send()
+        .await
+        .map_err(describe("CreateStateMachine (backfill)"))?
+        .state_machine_arn;
+    eprintln!("deployed: backfill state machine {arn} (function {function_arn}, {choices:?})");
+    Ok(StateMachine {
+        name: machine,
+        arn,
+        function_arn,
+        definition,
+    })
+}
+
 /// A deployed REST API (apigateway.tf): `POST /resize` and `GET /executions/{id}` on stage `stage`.
 #[derive(Debug, Clone)]
 pub struct RestApi {
@@ -588,6 +623,10 @@ pub struct ChainOptions {
     pub retry: templates::Retry,
     /// Also the REST API (apigateway.tf).
     pub api: bool,
+    /// The S3 trigger (`var.enable_s3_trigger`): notifications on and the rule targeting the state machine.
+    pub s3_trigger: bool,
+    /// Also the backfill state machine (backfill.tf, `var.enable_backfill`), with these template choices.
+    pub backfill: Option<templates::BackfillChoices>,
 }
 
 impl ChainOptions {
@@ -600,6 +639,8 @@ impl ChainOptions {
             extra_environment: Vec::new(),
             retry: templates::Retry::defaults()?,
             api: true,
+            s3_trigger: true,
+            backfill: None,
         })
     }
 }
@@ -613,8 +654,10 @@ pub struct Chain {
     pub environment: Vec<(String, String)>,
     pub function_arn: String,
     pub state_machine: StateMachine,
-    pub rule: String,
+    /// `None` without the S3 trigger.
+    pub rule: Option<String>,
     pub api: Option<RestApi>,
+    pub backfill: Option<StateMachine>,
 }
 
 impl Chain {
@@ -636,7 +679,9 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     let originals = format!("{name}-originals");
     let resized = format!("{name}-resized");
     crate::buckets::create(&emulator.s3(), &[&originals, &resized]).await?;
-    enable_eventbridge(emulator, &originals).await?;
+    if options.s3_trigger {
+        enable_eventbridge(emulator, &originals).await?;
+    }
 
     let mut environment = templates::lambda_environment(&resized, &originals)?;
     for (key, value) in &options.extra_environment {
@@ -665,18 +710,30 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
             machine.function_arn
         ));
     }
-    let rule = object_created_rule(
-        emulator,
-        &name,
-        &originals,
-        &templates::default_key_filter()?,
-        &machine,
-    )
-    .await?;
+    let rule = if options.s3_trigger {
+        Some(
+            object_created_rule(
+                emulator,
+                &name,
+                &originals,
+                &templates::default_key_filter()?,
+                &machine,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let api = if options.api {
         Some(rest_api(emulator, &name, &machine, &originals).await?)
     } else {
         None
+    };
+    let backfill = match &options.backfill {
+        Some(choices) => Some(
+            backfill_state_machine(emulator, &name, &originals, &options.retry, choices).await?,
+        ),
+        None => None,
     };
     Ok(Chain {
         name,
@@ -687,5 +744,6 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         state_machine: machine,
         rule,
         api,
+        backfill,
     })
 }
