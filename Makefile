@@ -5,7 +5,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load fuzz clean
+.PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load fuzz backfill clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ load: ## 1000 requests on the real bootstrap x4 against the emulator's S3 (REQUE
 	bash scripts/build.sh x86_64
 	IMGRESIZE_REQUIRE_BUILD=1 IMGRESIZE_LOAD_REQUESTS=$(or $(REQUESTS),1000) \
 		cargo test -p imgresize-tests --test load -- --nocapture
+
+backfill: ## Resize every object already in a deployed stack's originals bucket (TF_DIR=<where terraform apply ran>)
+	bash scripts/backfill.sh
 
 fuzz: ## Run every fuzz target (SECONDS=600 each)
 	bash scripts/fuzz.sh $(SECONDS)

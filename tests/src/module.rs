@@ -257,15 +257,17 @@ pub async fn state_machine(
 /// `aws_sfn_state_machine.backfill` (backfill.tf) for the chain `name`: the Distributed Map over the
 /// originals bucket invoking the chain's function, with the template choices given (the emulator cannot
 /// take the module's own, see [`templates::BackfillChoices::emulator`]).
+/// `machine` is its name: `<name>-backfill` in the module, another one for a second machine on one chain.
 pub async fn backfill_state_machine(
     emulator: &Emulator,
     name: &str,
+    machine: &str,
     originals_bucket: &str,
     retry: &templates::Retry,
     choices: &templates::BackfillChoices,
 ) -> Result<StateMachine, String> {
     let function_arn = function_arn(name);
-    let machine = format!("{name}-backfill");
+    let machine = machine.to_string();
     let definition =
         templates::backfill_definition(PARTITION, &function_arn, originals_bucket, retry, choices)?;
     let arn = emulator
@@ -731,7 +733,15 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     };
     let backfill = match &options.backfill {
         Some(choices) => Some(
-            backfill_state_machine(emulator, &name, &originals, &options.retry, choices).await?,
+            backfill_state_machine(
+                emulator,
+                &name,
+                &format!("{name}-backfill"),
+                &originals,
+                &options.retry,
+                choices,
+            )
+            .await?,
         ),
         None => None,
     };
