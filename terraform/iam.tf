@@ -312,6 +312,18 @@ data "aws_iam_policy_document" "api" {
     actions   = ["states:DescribeExecution"]
     resources = ["${local.execution_arn_prefix}*"]
   }
+
+  # POST /backfill (only with the backfill).
+  dynamic "statement" {
+    for_each = var.enable_backfill ? [local.backfill_state_machine_arn] : []
+
+    content {
+      sid       = "StartBackfillExecution"
+      effect    = "Allow"
+      actions   = ["states:StartExecution"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "api" {

@@ -168,6 +168,11 @@ output "api_resize_url" {
   value       = try("${aws_api_gateway_stage.this[0].invoke_url}/resize", null)
 }
 
+output "api_backfill_url" {
+  description = "Full URL of POST /backfill (AWS_IAM; null without the API or the backfill): starts a backfill run and answers its executionArn."
+  value       = try("${aws_api_gateway_stage.this[0].invoke_url}/backfill", null)
+}
+
 output "api_executions_url" {
   description = "URL prefix of GET /executions/{id}: append the execution name (the last segment of the executionArn a POST returns)."
   value       = try("${aws_api_gateway_stage.this[0].invoke_url}/executions/", null)

@@ -230,6 +230,10 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"sts:AssumeRole"']
             continue
         sid = unquote(st.get("sid", ""))
+        if sid == "StartBackfillExecution":  # POST /backfill, only with the backfill
+            assert st["resources"] == ["${statement.value}"] and st["actions"] == ['"states:StartExecution"']
+            assert "local.backfill_state_machine_arn" in str(datas[("aws_iam_policy_document", "api")])
+            continue
         if sid == "WriteBackfillResults":  # only with a results prefix
             assert st["resources"] == ["${statement.value}"]
             assert st["actions"] == ['"s3:PutObject"', '"s3:GetObject"', '"s3:ListMultipartUploadParts"',

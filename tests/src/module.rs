@@ -495,6 +495,85 @@ pub async fn rest_api(
     })
 }
 
+/// `POST /backfill` of apigateway.tf on `api` (AWS_IAM: LocalStack does not check the signature), starting
+/// `backfill` with the module's `start_backfill.vtl`, then a new deployment of the stage. Returns its URL.
+pub async fn backfill_route(
+    emulator: &Emulator,
+    name: &str,
+    api: &RestApi,
+    backfill: &StateMachine,
+) -> Result<String, String> {
+    let client = emulator.apigateway();
+    let root_id = client
+        .get_resources()
+        .rest_api_id(&api.id)
+        .send()
+        .await
+        .map_err(describe("GetResources"))?
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/"))
+        .and_then(|r| r.id().map(String::from))
+        .ok_or("the API has no root resource")?;
+    let resource_id = client
+        .create_resource()
+        .rest_api_id(&api.id)
+        .parent_id(&root_id)
+        .path_part("backfill")
+        .send()
+        .await
+        .map_err(describe("CreateResource /backfill"))?
+        .id
+        .ok_or("CreateResource returned no id")?;
+    client
+        .put_method()
+        .rest_api_id(&api.id)
+        .resource_id(&resource_id)
+        .http_method("POST")
+        .authorization_type("AWS_IAM")
+        .send()
+        .await
+        .map_err(describe("PutMethod POST /backfill"))?;
+    let region = backfill
+        .arn
+        .split(':')
+        .nth(3)
+        .ok_or("state machine ARN without a region")?;
+    let template = templates::render(
+        "start_backfill.vtl",
+        &[("state_machine_arn", backfill.arn.clone())],
+    )?;
+    client
+        .put_integration()
+        .rest_api_id(&api.id)
+        .resource_id(&resource_id)
+        .http_method("POST")
+        .r#type(IntegrationType::Aws)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:{PARTITION}:apigateway:{region}:states:action/StartExecution"
+        ))
+        .credentials(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-api"))
+        .passthrough_behavior("NEVER")
+        .request_templates("application/json", &template)
+        .send()
+        .await
+        .map_err(describe("PutIntegration POST /backfill"))?;
+    responses(&client, &api.id, &resource_id, "POST").await?;
+    // aws_api_gateway_deployment's triggers include the route: a new deployment of the stage.
+    client
+        .create_deployment()
+        .rest_api_id(&api.id)
+        .stage_name(&api.stage)
+        .description(format!("imgresize {name} with /backfill"))
+        .send()
+        .await
+        .map_err(describe("CreateDeployment"))?;
+    let url = emulator.execute_api_url(&api.id, &api.stage, "backfill");
+    eprintln!("deployed: POST /backfill → StartExecution of {} (AWS_IAM), request template:\n{template}\n  URL: {url}", backfill.arn);
+    Ok(url)
+}
+
 /// `aws_api_gateway_method_response` + `aws_api_gateway_integration_response` for each of the module's
 /// status codes.
 async fn responses(
@@ -660,6 +739,8 @@ pub struct Chain {
     pub rule: Option<String>,
     pub api: Option<RestApi>,
     pub backfill: Option<StateMachine>,
+    /// `POST /backfill` when both the API and the backfill are deployed.
+    pub backfill_url: Option<String>,
 }
 
 impl Chain {
@@ -726,11 +807,6 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     } else {
         None
     };
-    let api = if options.api {
-        Some(rest_api(emulator, &name, &machine, &originals).await?)
-    } else {
-        None
-    };
     let backfill = match &options.backfill {
         Some(choices) => Some(
             backfill_state_machine(
@@ -745,6 +821,15 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         ),
         None => None,
     };
+    let api = if options.api {
+        Some(rest_api(emulator, &name, &machine, &originals).await?)
+    } else {
+        None
+    };
+    let backfill_url = match (&api, &backfill) {
+        (Some(api), Some(backfill)) => Some(backfill_route(emulator, &name, api, backfill).await?),
+        _ => None,
+    };
     Ok(Chain {
         name,
         originals,
@@ -755,5 +840,6 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         rule,
         api,
         backfill,
+        backfill_url,
     })
 }

@@ -344,3 +344,71 @@ fn summary_line(output: &std::process::Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(stdout.lines().last().unwrap_or("null")).expect("a JSON summary")
 }
+
+/// `POST /backfill` (apigateway.tf, AWS_IAM; LocalStack does not check the signature) starts a run of the
+/// backfill state machine and answers its executionArn; the run counts as the others do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_backfill_starts_a_run() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = module::deploy(
+        emulator,
+        &ChainOptions {
+            zip,
+            s3_trigger: false,
+            backfill: Some(BackfillChoices::emulator(MAX_CONCURRENCY).expect("choices")),
+            ..ChainOptions::defaults("imgresize-bf-api").expect("options")
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("deploy failed: {e}"));
+    let url = chain.backfill_url.clone().expect("POST /backfill deployed");
+    let machine = chain.backfill.clone().expect("backfill");
+    let s3 = emulator.s3();
+    for (key, body) in [
+        ("api/a.jpg", images::jpeg(64, 48)),
+        ("api/b.png", images::png(48, 64)),
+        ("api/c.jpg", b"not an image".to_vec()),
+    ] {
+        s3.put_object()
+            .bucket(&chain.originals)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("upload");
+    }
+    let answer = imgresize_tests::http::post_json(&url, "{}", Duration::from_secs(20))
+        .await
+        .expect("POST /backfill");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let started: Value = serde_json::from_str(&answer.body).expect("JSON");
+    let arn = started["executionArn"].as_str().expect("executionArn");
+    assert!(
+        arn.starts_with(&machine.arn.replace(":stateMachine:", ":execution:")),
+        "{arn} is not an execution of {}",
+        machine.arn
+    );
+    let sfn = emulator.sfn();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let output = loop {
+        let d = sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("DescribeExecution");
+        if *d.status() != ExecutionStatus::Running {
+            assert_eq!(*d.status(), ExecutionStatus::Succeeded, "{d:?}");
+            break serde_json::from_str::<Value>(d.output().unwrap_or("null")).expect("output");
+        }
+        assert!(Instant::now() < deadline, "the run did not end");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(
+        output,
+        json!({"total": 3, "processed": 2, "skipped": 0, "rejected": 1, "failed": 0})
+    );
+}
