@@ -52,3 +52,13 @@ output "key_layout" {
   description = "Where uploads are picked up and where their outputs are written (read by scripts/smoke.sh)."
   value       = module.imgresize.key_layout
 }
+
+output "backfill_state_machine_arn" {
+  description = "The backfill state machine: scripts/backfill.sh (run where this stack was applied) starts it and prints the summary."
+  value       = module.imgresize.backfill_state_machine_arn
+}
+
+output "api_backfill_url" {
+  description = "POST {} here, signed with SigV4 (service execute-api), to start a backfill run."
+  value       = module.imgresize.api_backfill_url
+}
