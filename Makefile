@@ -32,9 +32,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 unit: ## Rust unit, corpus and S3-handler tests
 	cargo test --workspace
 
-e2e: ## The whole chain on the emulator (upload/API → EventBridge → Step Functions → the real function) and the template suites
+e2e: ## The whole chain on the emulator (upload/API → EventBridge → Step Functions → the real function), the backfill and the template suites
 	bash scripts/build.sh x86_64
-	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test chain --test 'e2e*'
+	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test chain --test backfill --test 'e2e*'
 
 iac: ## Offline checks of the Terraform module
 	bash tests/iac/setup.sh
