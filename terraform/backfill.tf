@@ -140,6 +140,24 @@ data "aws_iam_policy_document" "backfill" {
     }
   }
 
+  # SSE-KMS buckets: the ResultWriter's objects are encrypted with the bucket's key, through S3 only.
+  dynamic "statement" {
+    for_each = var.backfill_results_prefix == "" || length(local.s3_kms_key_arns) == 0 ? [] : [local.s3_kms_key_arns]
+
+    content {
+      sid       = "BucketKeysThroughS3"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = statement.value
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
+      }
+    }
+  }
+
   # Required "*": Step Functions delivers execution logs through CloudWatch Logs' vended-log
   # delivery API, whose actions do not support resource-level permissions.
   statement {
