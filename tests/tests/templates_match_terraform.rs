@@ -88,3 +88,29 @@ fn the_backfill_choices_render_as_terraform_renders_them() {
     .expect("renders");
     assert_eq!(Some(ours.as_str()), rendered["backfill.asl.json"].as_str());
 }
+
+/// The AWS choices the module passes by default, read from variables.tf as the suites read them: what the
+/// emulator suite leaves out (and says so) is exactly these.
+#[test]
+fn the_module_defaults_are_the_aws_backfill_choices() {
+    let defaults = templates::BackfillChoices::module_defaults("resized").expect("defaults");
+    assert_eq!(
+        defaults,
+        templates::BackfillChoices {
+            prefix: String::new(),
+            max_concurrency: 100,
+            tolerated_failure_percentage: Some(5.0),
+            result_writer: Some(("resized".into(), "backfill-results/".into())),
+            child_execution_type: "EXPRESS".into(),
+        }
+    );
+    let emulator = templates::BackfillChoices::emulator(100).expect("emulator choices");
+    assert_eq!(
+        (
+            emulator.tolerated_failure_percentage,
+            emulator.result_writer,
+            emulator.child_execution_type.as_str()
+        ),
+        (None, None, "STANDARD")
+    );
+}
