@@ -5,7 +5,7 @@ SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load cost fuzz clean
+.PHONY: help setup build release demo test lint unit e2e iac bench bench-quick load cost fuzz backfill clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,9 +32,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 unit: ## Rust unit, corpus and S3-handler tests
 	cargo test --workspace
 
-e2e: ## The whole chain on the emulator (upload/API → EventBridge → Step Functions → the real function) and the template suites
+e2e: ## The whole chain on the emulator (upload/API → EventBridge → Step Functions → the real function), the backfill and the template suites
 	bash scripts/build.sh x86_64
-	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test chain --test 'e2e*'
+	IMGRESIZE_REQUIRE_BUILD=1 cargo test -p imgresize-tests --test chain --test backfill --test 'e2e*'
 
 iac: ## Offline checks of the Terraform module
 	bash tests/iac/setup.sh
@@ -54,6 +54,8 @@ load: ## 1000 requests on the real bootstrap x4 against the emulator's S3 (REQUE
 
 cost: ## Dollars per million images (STANDARD/EXPRESS, arm64/x86_64, 1 or 3 outputs) from bench/report.md, bench/prices.json and the module's defaults (ARGS=--help)
 	@python3 scripts/cost.py $(ARGS)
+backfill: ## Resize every object already in a deployed stack's originals bucket (TF_DIR=<where terraform apply ran>)
+	bash scripts/backfill.sh
 
 fuzz: ## Run every fuzz target (SECONDS=600 each)
 	bash scripts/fuzz.sh $(SECONDS)

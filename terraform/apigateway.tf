@@ -5,11 +5,14 @@
 #                           function's result, its status code from templates/sync_response.vtl
 #   GET  /executions/{id} → states:DescribeExecution (id = the execution name from the POST's executionArn;
 #                           STANDARD only: Express executions have no history to describe)
+#   POST /backfill        → states:StartExecution of the backfill state machine (AWS_IAM, always)
 ################################################################################
 
 locals {
   api_count        = var.create_api ? 1 : 0
   executions_count = var.create_api && !local.express ? 1 : 0
+  # POST /backfill exists when both the API and the backfill do.
+  api_backfill_count = var.create_api && var.enable_backfill ? 1 : 0
 
   # API_KEY: no IAM authorization, an API key (usage plan) is required instead.
   method_authorization = var.api_authorization == "AWS_IAM" ? "AWS_IAM" : "NONE"
@@ -213,6 +216,72 @@ resource "aws_api_gateway_integration_response" "execution_get" {
 }
 
 ################################################################################
+# POST /backfill: starts a backfill run (body ignored). AWS_IAM whatever api_authorization says:
+# a run touches every object, so only IAM principals allowed execute-api:Invoke on it may start one.
+################################################################################
+
+resource "aws_api_gateway_resource" "backfill" {
+  count = local.api_backfill_count
+
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
+  parent_id   = aws_api_gateway_rest_api.this[0].root_resource_id
+  path_part   = "backfill"
+}
+
+resource "aws_api_gateway_method" "backfill_post" {
+  count = local.api_backfill_count
+
+  rest_api_id   = aws_api_gateway_rest_api.this[0].id
+  resource_id   = aws_api_gateway_resource.backfill[0].id
+  http_method   = "POST"
+  authorization = "AWS_IAM"
+  # No body model (the body is ignored); the validator checks what the method declares.
+  request_validator_id = aws_api_gateway_request_validator.this[0].id
+}
+
+resource "aws_api_gateway_integration" "backfill_post" {
+  count = local.api_backfill_count
+
+  rest_api_id             = aws_api_gateway_rest_api.this[0].id
+  resource_id             = aws_api_gateway_resource.backfill[0].id
+  http_method             = aws_api_gateway_method.backfill_post[0].http_method
+  type                    = "AWS"
+  integration_http_method = "POST"
+  uri                     = "arn:${local.partition}:apigateway:${local.region}:states:action/StartExecution"
+  credentials             = aws_iam_role.api[0].arn
+  passthrough_behavior    = "NEVER"
+  request_templates = {
+    "application/json" = templatefile("${path.module}/templates/start_backfill.vtl", {
+      state_machine_arn = aws_sfn_state_machine.backfill[0].arn
+    })
+  }
+}
+
+resource "aws_api_gateway_method_response" "backfill_post" {
+  for_each = { for code, pattern in local.api_responses : code => pattern if local.api_backfill_count == 1 }
+
+  rest_api_id = aws_api_gateway_rest_api.this[0].id
+  resource_id = aws_api_gateway_resource.backfill[0].id
+  http_method = aws_api_gateway_method.backfill_post[0].http_method
+  status_code = each.key
+  response_models = {
+    "application/json" = "Empty"
+  }
+}
+
+resource "aws_api_gateway_integration_response" "backfill_post" {
+  for_each = { for code, pattern in local.api_responses : code => pattern if local.api_backfill_count == 1 }
+
+  rest_api_id       = aws_api_gateway_rest_api.this[0].id
+  resource_id       = aws_api_gateway_resource.backfill[0].id
+  http_method       = aws_api_gateway_method.backfill_post[0].http_method
+  status_code       = aws_api_gateway_method_response.backfill_post[each.key].status_code
+  selection_pattern = each.value == "" ? null : each.value
+
+  depends_on = [aws_api_gateway_integration.backfill_post]
+}
+
+################################################################################
 # Deployment and stage
 ################################################################################
 
@@ -239,6 +308,11 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_method_response.execution_get,
       aws_api_gateway_integration_response.resize_post,
       aws_api_gateway_integration_response.execution_get,
+      aws_api_gateway_resource.backfill,
+      aws_api_gateway_method.backfill_post,
+      aws_api_gateway_integration.backfill_post,
+      aws_api_gateway_method_response.backfill_post,
+      aws_api_gateway_integration_response.backfill_post,
     ]))
   }
 

@@ -69,11 +69,30 @@ data "aws_iam_policy_document" "lambda" {
     resources = [local.originals_bucket_arn]
   }
 
+  # Conditional writes (If-None-Match / If-Match) need nothing beyond s3:PutObject.
   statement {
     sid       = "WriteResized"
     effect    = "Allow"
     actions   = ["s3:PutObject"]
     resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
+  }
+
+  # Before resizing, the function reads the head of the output it would write (HeadObject needs
+  # s3:GetObject) to skip duplicates and late events (lambda/src/provenance.rs).
+  statement {
+    sid       = "ReadOwnOutputs"
+    effect    = "Allow"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
+  }
+
+  # Without it the HeadObject of an output not yet written is a 403, not a 404: every first write
+  # would fail. Not narrowed by an s3:prefix condition, for the reason given at ListOriginals.
+  statement {
+    sid       = "ListResized"
+    effect    = "Allow"
+    actions   = ["s3:ListBucket"]
+    resources = [local.resized_bucket_arn]
   }
 
   # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,
@@ -296,6 +315,18 @@ data "aws_iam_policy_document" "api" {
       effect    = "Allow"
       actions   = ["states:DescribeExecution"]
       resources = ["${statement.value}*"]
+    }
+  }
+
+  # POST /backfill (only with the backfill).
+  dynamic "statement" {
+    for_each = var.enable_backfill ? [local.backfill_state_machine_arn] : []
+
+    content {
+      sid       = "StartBackfillExecution"
+      effect    = "Allow"
+      actions   = ["states:StartExecution"]
+      resources = [statement.value]
     }
   }
 }

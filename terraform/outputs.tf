@@ -87,6 +87,30 @@ output "state_machine_log_group_name" {
 }
 
 ################################################################################
+# Backfill
+################################################################################
+
+output "backfill_state_machine_arn" {
+  description = "ARN of the backfill state machine (null when enable_backfill = false): start it with scripts/backfill.sh or states:StartExecution."
+  value       = one(aws_sfn_state_machine.backfill[*].arn)
+}
+
+output "backfill_state_machine_name" {
+  description = "Name of the backfill state machine (null when enable_backfill = false)."
+  value       = one(aws_sfn_state_machine.backfill[*].name)
+}
+
+output "backfill_role_arn" {
+  description = "ARN of the backfill state machine's role (null when enable_backfill = false)."
+  value       = one(aws_iam_role.backfill[*].arn)
+}
+
+output "backfill_results_location" {
+  description = "Where the backfill writes its children's results (s3://bucket/prefix), or null when they stay in the execution output."
+  value       = var.enable_backfill && var.backfill_results_prefix != "" ? "s3://${local.resized_bucket_name}/${var.backfill_results_prefix}" : null
+}
+
+################################################################################
 # EventBridge
 ################################################################################
 
@@ -142,6 +166,11 @@ output "api_invoke_url" {
 output "api_resize_url" {
   description = "Full URL of POST /resize."
   value       = try("${aws_api_gateway_stage.this[0].invoke_url}/resize", null)
+}
+
+output "api_backfill_url" {
+  description = "Full URL of POST /backfill (AWS_IAM; null without the API or the backfill): starts a backfill run and answers its executionArn."
+  value       = try("${aws_api_gateway_stage.this[0].invoke_url}/backfill", null)
 }
 
 output "api_executions_url" {

@@ -702,3 +702,57 @@ variable "sns_kms_master_key_id" {
     error_message = "sns_kms_master_key_id must be a non-empty string or null."
   }
 }
+
+################################################################################
+# Backfill (backfill.tf)
+################################################################################
+
+variable "enable_backfill" {
+  description = "Create the backfill state machine: a Distributed Map that resizes every object already under source_prefix in the originals bucket (started by scripts/backfill.sh). Objects whose outputs are current are skipped."
+  type        = bool
+  default     = true
+}
+
+variable "backfill_max_concurrency" {
+  description = "Child executions the backfill runs at once (Distributed Map MaxConcurrency), each one Lambda invocation. Keep it below the function's available concurrency (reserved_concurrent_executions, or the account's unreserved share) minus what uploads need."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.backfill_max_concurrency >= 1 && var.backfill_max_concurrency <= 10000 && floor(var.backfill_max_concurrency) == var.backfill_max_concurrency
+    error_message = "backfill_max_concurrency must be a whole number from 1 to 10000 (Distributed Map's limit of parallel child executions)."
+  }
+}
+
+variable "backfill_tolerated_failure_percentage" {
+  description = "Percentage of objects whose child execution may fail (after the function's retries) before the backfill run fails. Rejected images (ok = false: corrupt, unsupported, too large) are successful children and do not count."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.backfill_tolerated_failure_percentage >= 0 && var.backfill_tolerated_failure_percentage <= 100
+    error_message = "backfill_tolerated_failure_percentage must be from 0 to 100."
+  }
+}
+
+variable "backfill_child_execution_type" {
+  description = "Workflow type of the backfill's child executions: EXPRESS (cheaper per object, at most 5 minutes each) or STANDARD."
+  type        = string
+  default     = "EXPRESS"
+
+  validation {
+    condition     = contains(["EXPRESS", "STANDARD"], var.backfill_child_execution_type)
+    error_message = "backfill_child_execution_type must be EXPRESS or STANDARD."
+  }
+}
+
+variable "backfill_results_prefix" {
+  description = "Prefix in the resized bucket under which the backfill writes its children's results (Distributed Map ResultWriter: a manifest and JSON files, read by scripts/backfill.sh to print the summary). Empty: results stay in the execution's output, which only fits small runs (256 KiB)."
+  type        = string
+  default     = "backfill-results/"
+
+  validation {
+    condition     = var.backfill_results_prefix == "" || (endswith(var.backfill_results_prefix, "/") && !startswith(var.backfill_results_prefix, "/") && length(var.backfill_results_prefix) <= 256)
+    error_message = "backfill_results_prefix must be empty or end with \"/\" (not start with it), at most 256 characters."
+  }
+}

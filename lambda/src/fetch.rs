@@ -2,13 +2,15 @@
 
 use crate::error::Error;
 use crate::keys::{self, KeyEncoding};
-use crate::store::{ObjectStore, StoreError};
+use crate::store::{ObjectInfo, ObjectStore, StoreError};
 
 /// The source object, under the key it was found at.
 #[derive(Debug)]
 pub struct Source {
     pub key: String,
     pub data: Vec<u8>,
+    /// Its ETag, version and last-modified: what the output records it was made from.
+    pub info: ObjectInfo,
 }
 
 pub async fn fetch(
@@ -27,10 +29,11 @@ pub async fn fetch(
     }
     for reading in &readings {
         match store.get(bucket, reading, max_bytes).await {
-            Ok(data) => {
+            Ok(fetched) => {
                 return Ok(Source {
                     key: reading.clone(),
-                    data,
+                    data: fetched.data,
+                    info: fetched.info,
                 })
             }
             Err(StoreError::NotFound) => continue,
@@ -51,9 +54,9 @@ pub async fn fetch(
                     "reading s3://{bucket}/{reading}: {message}"
                 )))
             }
-            Err(StoreError::Other(message)) => {
+            Err(other @ (StoreError::Other(_) | StoreError::PreconditionFailed)) => {
                 return Err(Error::Internal(format!(
-                    "reading s3://{bucket}/{reading}: {message}"
+                    "reading s3://{bucket}/{reading}: {other}"
                 )))
             }
         }

@@ -11,6 +11,7 @@ pub mod handler;
 pub mod keys;
 pub mod logging;
 pub mod memory;
+pub mod provenance;
 pub mod request;
 pub mod response;
 #[cfg(feature = "s3")]

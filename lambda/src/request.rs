@@ -16,6 +16,7 @@ use crate::engine::{ColorMode, OutputFormat};
 use crate::engine::{QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 use crate::keys::{KeyEncoding, MAX_KEY_BYTES};
+use crate::provenance::normalise_sequencer;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResizeRequest {
@@ -27,6 +28,9 @@ pub struct ResizeRequest {
     pub format: Option<OutputFormat>,
     pub quality: u8,
     pub color: ColorMode,
+    /// The S3 event's `detail.object.sequencer` (upper-case hex): orders events of one key. `None` on the
+    /// API and backfill paths, and when the event carried none (the input transformer then gives `""`).
+    pub sequencer: Option<String>,
 }
 
 /// The direct shape. Unknown fields (such as `objectSize`) are ignored.
@@ -40,6 +44,7 @@ struct Direct {
     quality: Option<i64>,
     color: Option<String>,
     key_encoding: Option<KeyEncoding>,
+    sequencer: Option<String>,
 }
 
 pub fn parse(event: &Value, config: &Config) -> Result<ResizeRequest, Error> {
@@ -72,6 +77,7 @@ fn from_s3_notification(event: &Value) -> Result<Direct, Error> {
         quality: None,
         color: None,
         key_encoding: Some(KeyEncoding::Url),
+        sequencer: record.s3.object.sequencer,
     })
 }
 
@@ -93,6 +99,7 @@ fn from_eventbridge(event: &Value) -> Result<Direct, Error> {
         quality: None,
         color: None,
         key_encoding: Some(KeyEncoding::Url),
+        sequencer: text("/object/sequencer").map(String::from),
     })
 }
 
@@ -146,6 +153,14 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         None => config.color,
         Some(name) => name.parse()?,
     };
+    let sequencer = match direct.sequencer.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(normalise_sequencer(text).ok_or_else(|| {
+            invalid(&format!(
+                "sequencer must be up to 64 hexadecimal digits, got {text:?}"
+            ))
+        })?),
+    };
     Ok(ResizeRequest {
         bucket: direct.bucket,
         key: direct.key,
@@ -154,6 +169,7 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         format,
         quality,
         color,
+        sequencer,
     })
 }
 
@@ -195,6 +211,7 @@ mod tests {
                 format: None,
                 quality: 82,
                 color: ColorMode::Srgb,
+                sequencer: None,
             }
         );
     }
@@ -226,10 +243,15 @@ mod tests {
     #[test]
     fn the_input_transformer_output() {
         let event = json!({"bucket": "in", "key": "my%20photo.jpg", "size": 1000,
-                           "objectSize": "", "keyEncoding": "url"});
+                           "objectSize": "", "keyEncoding": "url", "sequencer": "0062e99a88dc407460"});
         let request = parse(&event, &config()).expect("valid");
         assert_eq!(request.key_encoding, KeyEncoding::Url);
         assert_eq!(request.size, 1000);
+        assert_eq!(request.sequencer.as_deref(), Some("0062E99A88DC407460"));
+        // An event without a sequencer: the transformer fills the placeholder with "".
+        let mut without = event.clone();
+        without["sequencer"] = json!("");
+        assert_eq!(parse(&without, &config()).expect("valid").sequencer, None);
     }
 
     #[test]
@@ -248,9 +270,11 @@ mod tests {
         let event = json!({
             "version": "0", "id": "1", "detail-type": "Object Created", "source": "aws.s3",
             "account": "1", "time": "2024-01-01T00:00:00Z", "region": "us-east-1", "resources": [],
-            "detail": {"bucket": {"name": "in"}, "object": {"key": "red+flower.jpg", "size": 5}}
+            "detail": {"bucket": {"name": "in"}, "object": {"key": "red+flower.jpg", "size": 5,
+                                                            "sequencer": "0A"}}
         });
         let request = parse(&event, &config()).expect("valid");
+        assert_eq!(request.sequencer.as_deref(), Some("0A"));
         assert_eq!(
             (request.bucket.as_str(), request.key.as_str()),
             ("in", "red+flower.jpg")
@@ -278,6 +302,7 @@ mod tests {
             ("in", "a%2Bb.jpg")
         );
         assert_eq!(request.key_encoding, KeyEncoding::Url);
+        assert_eq!(request.sequencer.as_deref(), Some("0"), "{request:?}");
         assert_eq!(code(json!({"Records": []})), "INVALID_REQUEST");
     }
 
@@ -301,6 +326,8 @@ mod tests {
             json!({"bucket": "in", "key": "k", "quality": 0}),
             json!({"bucket": "in", "key": "k", "format": "tiff"}),
             json!({"bucket": "in", "key": "k", "keyEncoding": "base64"}),
+            json!({"bucket": "in", "key": "k", "sequencer": "not hex"}),
+            json!({"bucket": "in", "key": "k", "sequencer": 12}),
         ] {
             assert_eq!(code(event.clone()), "INVALID_REQUEST", "{event}");
         }

@@ -5,12 +5,15 @@ use serde_json::Value;
 
 use crate::engine::{InputFormat, Resized};
 use crate::error::{Error, ErrorBody};
+use crate::provenance::SkipReason;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Success {
     pub ok: bool,
     pub status_code: u16,
+    /// Always `false` here: the output was written by this invocation.
+    pub skipped: bool,
     pub dest_bucket: String,
     pub dest_key: String,
     pub body: String,
@@ -33,6 +36,61 @@ pub struct SourceSummary {
     pub bytes: usize,
 }
 
+/// Success without a write: the output is already what this request would make, or a newer one is
+/// there (see [`crate::provenance`]). `ok: true`, so the state machine succeeds and nobody retries.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Skipped {
+    pub ok: bool,
+    pub status_code: u16,
+    pub skipped: bool,
+    /// `UP_TO_DATE`, `NEWER_OUTPUT_EXISTS` or `SOURCE_CHANGED`.
+    pub reason: &'static str,
+    pub dest_bucket: String,
+    pub dest_key: String,
+    pub body: String,
+    pub source: SourceSummary,
+}
+
+impl Skipped {
+    pub fn new(
+        dest_bucket: String,
+        dest_key: String,
+        reason: SkipReason,
+        source: SourceSummary,
+    ) -> Self {
+        Skipped {
+            ok: true,
+            status_code: 200,
+            skipped: true,
+            reason: reason.code(),
+            body: format!(
+                "Skipped s3://{dest_bucket}/{dest_key}: {}",
+                reason.message()
+            ),
+            dest_bucket,
+            dest_key,
+            source,
+        }
+    }
+}
+
+/// What a successful invocation answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Written(Success),
+    Skipped(Skipped),
+}
+
+impl Done {
+    pub fn to_json(&self) -> Value {
+        match self {
+            Done::Written(success) => to_json(success),
+            Done::Skipped(skipped) => to_json(skipped),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejected {
@@ -52,6 +110,7 @@ impl Success {
         Success {
             ok: true,
             status_code: 200,
+            skipped: false,
             body: format!("Resized image uploaded to s3://{dest_bucket}/{dest_key}"),
             dest_bucket,
             dest_key,
@@ -119,13 +178,37 @@ mod tests {
         );
         assert_eq!(
             to_json(&success),
-            json!({"ok": true, "statusCode": 200, "destBucket": "out",
+            json!({"ok": true, "statusCode": 200, "skipped": false, "destBucket": "out",
                    "destKey": "output/b_resized.jpg",
                    "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
                    "width": 10, "height": 5, "bytes": 99, "format": "jpeg",
                    "source": {"bucket": "in", "key": "b.png", "width": 20, "height": 10,
                               "format": "png", "bytes": 1234}})
         );
+    }
+
+    #[test]
+    fn a_skip_is_a_success_with_its_reason() {
+        let source = SourceSummary {
+            bucket: "in".into(),
+            key: "b.png".into(),
+            width: 20,
+            height: 10,
+            format: InputFormat::Png,
+            bytes: 1234,
+        };
+        let skipped = Skipped::new(
+            "out".into(),
+            "output/b_resized.png".into(),
+            SkipReason::UpToDate,
+            source,
+        );
+        let value = Done::Skipped(skipped).to_json();
+        assert_eq!(value["ok"], json!(true));
+        assert_eq!(value["skipped"], json!(true));
+        assert_eq!(value["reason"], json!("UP_TO_DATE"));
+        assert_eq!(value["destKey"], json!("output/b_resized.png"));
+        assert_eq!(value["source"]["key"], json!("b.png"));
     }
 
     #[test]

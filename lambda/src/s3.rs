@@ -6,12 +6,14 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
 use aws_sdk_s3::Client;
 use std::time::Duration;
 
 use crate::config::S3Settings;
-use crate::store::{NewObject, ObjectStore, StoreError};
+use crate::provenance::Condition;
+use crate::store::{Fetched, NewObject, ObjectInfo, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct S3Store {
@@ -52,7 +54,7 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
         let output = self
             .client
             .get_object()
@@ -72,14 +74,44 @@ impl ObjectStore for S3Store {
         if let Some(size) = declared.filter(|&size| size > max_bytes) {
             return Err(StoreError::TooLarge { size });
         }
+        let info = ObjectInfo {
+            etag: output.e_tag.clone(),
+            version_id: output.version_id.clone(),
+            last_modified: output.last_modified.as_ref().and_then(rfc3339),
+            metadata: output.metadata.clone().unwrap_or_default(),
+        };
         let read = read_body(output.body, declared, max_bytes);
         match tokio::time::timeout(self.settings.body_timeout, read).await {
-            Ok(result) => result,
+            Ok(result) => result.map(|data| Fetched { data, info }),
             Err(_) => Err(StoreError::Transient(format!(
                 "the body did not arrive within {:?}",
                 self.settings.body_timeout
             ))),
         }
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, StoreError> {
+        let output = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|error| match &error {
+                SdkError::ServiceError(context)
+                    if matches!(context.err(), HeadObjectError::NotFound(_)) =>
+                {
+                    StoreError::NotFound
+                }
+                _ => classify(&error),
+            })?;
+        Ok(ObjectInfo {
+            etag: output.e_tag,
+            version_id: output.version_id,
+            last_modified: output.last_modified.as_ref().and_then(rfc3339),
+            metadata: output.metadata.unwrap_or_default(),
+        })
     }
 
     async fn put(&self, object: NewObject<'_>) -> Result<(), StoreError> {
@@ -90,11 +122,30 @@ impl ObjectStore for S3Store {
             .body(ByteStream::from(object.body.to_vec()))
             .content_type(object.content_type)
             .set_cache_control(object.cache_control.map(String::from))
+            .set_metadata(
+                (!object.metadata.is_empty()).then(|| object.metadata.iter().cloned().collect()),
+            )
+            .set_if_none_match(
+                matches!(object.condition, Some(Condition::Absent)).then(|| "*".to_string()),
+            )
+            .set_if_match(match object.condition {
+                Some(Condition::Matches(etag)) => Some(quoted(etag)),
+                _ => None,
+            })
             .send()
             .await
             .map(|_| ())
             .map_err(|error| classify(&error))
     }
+}
+
+fn rfc3339(time: &DateTime) -> Option<String> {
+    time.fmt(DateTimeFormat::DateTime).ok()
+}
+
+/// An ETag as `If-Match` wants it: in quotes.
+fn quoted(etag: &str) -> String {
+    format!("\"{}\"", crate::provenance::bare_etag(etag))
 }
 
 /// Streams the body in, never holding more than `max_bytes`, and insists on every declared byte:
@@ -138,6 +189,9 @@ where
         SdkError::ServiceError(context) => {
             let code = context.err().code().unwrap_or_default();
             match (Some(context.raw().status().as_u16()), code) {
+                (Some(412), _) | (_, "PreconditionFailed") => StoreError::PreconditionFailed,
+                // A conditional write racing another one on the same key: S3 asks for a retry.
+                (Some(409), _) | (_, "ConditionalRequestConflict") => StoreError::Transient(detail),
                 (Some(404), _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound,
                 (Some(403), _) | (_, "AccessDenied") => StoreError::AccessDenied,
                 (Some(500..=599 | 429), _)

@@ -128,3 +128,47 @@ run "roles_on_a_path" {
     error_message = "iam_role_path applies to every role."
   }
 }
+
+run "with_the_backfill_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      length(aws_sfn_state_machine.backfill) == 1,
+      length(aws_iam_role.backfill) == 1,
+      length(aws_iam_role_policy.backfill) == 1,
+      length(aws_cloudwatch_log_group.backfill) == 1,
+      aws_sfn_state_machine.backfill[0].name == "${var.name}-backfill",
+    ])
+    error_message = "The backfill state machine, its role, policy and log group are on by default."
+  }
+
+  assert {
+    condition     = strcontains(local.backfill_tolerated_failure, "\"ToleratedFailurePercentage\": 5,") && var.backfill_child_execution_type == "EXPRESS" && var.backfill_results_prefix == "backfill-results/"
+    error_message = "On AWS the backfill tolerates failures, runs EXPRESS children and writes its results to S3."
+  }
+}
+
+run "without_the_backfill" {
+  command = plan
+
+  variables {
+    enable_backfill = false
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_sfn_state_machine.backfill) == 0,
+      length(aws_iam_role.backfill) == 0,
+      length(aws_iam_role_policy.backfill) == 0,
+      length(aws_cloudwatch_log_group.backfill) == 0,
+      output.backfill_state_machine_arn == null,
+    ])
+    error_message = "enable_backfill = false must remove the backfill state machine, its role, policy and log group."
+  }
+
+  assert {
+    condition     = length(aws_sfn_state_machine.this.name) > 0
+    error_message = "The resize state machine stays."
+  }
+}

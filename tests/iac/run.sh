@@ -50,9 +50,14 @@ check terraform 'terraform check' python3 tests/iac/terraform.py --plans "$IAC_P
 check pytest '(passed|failed|error)' "$T/hcl/bin/python" -m pytest -q -p no:cacheprovider tests/iac
 check checkov 'Passed checks' env LOG_LEVEL=ERROR "$T/checkov/bin/checkov" --directory terraform --directory tests/iac/consumer --framework terraform \
   --skip-download --external-checks-dir tests/iac/checkov --compact --quiet
-check render 'rendered' "$T/hcl/bin/python" tests/iac/render.py --sample state_machine.asl.json -o "$OUT/state_machine.asl.json"
-check statelint 'error' "$T/statelint/bin/statelint" "$OUT/state_machine.asl.json"
-check asl-service 'valid|error' env NODE_PATH="$T/node/node_modules" node tests/iac/asl/validate_asl.js "$OUT/state_machine.asl.json"
+# Both state machines: the resize one and the backfill's Distributed Map (rendered with the AWS choices).
+render_both() {
+  "$T/hcl/bin/python" tests/iac/render.py --sample state_machine.asl.json -o "$OUT/state_machine.asl.json" &&
+    "$T/hcl/bin/python" tests/iac/render.py --sample backfill.asl.json -o "$OUT/backfill.asl.json"
+}
+check render 'rendered' render_both
+check statelint 'error' "$T/statelint/bin/statelint" "$OUT/state_machine.asl.json" "$OUT/backfill.asl.json"
+check asl-service 'valid|error' env NODE_PATH="$T/node/node_modules" node tests/iac/asl/validate_asl.js "$OUT/state_machine.asl.json" "$OUT/backfill.asl.json"
 
 printf 'iac checks: 8 run, %d failed, %ss\n' "${#failed[@]}" "$(secs "$total_start")"
 for name in "${failed[@]}"; do

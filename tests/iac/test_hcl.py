@@ -7,7 +7,7 @@ import pytest
 import docs
 from conftest import EXAMPLES, HERE, MODULE, REPO, blocks, parse_dir, unquote
 
-LAYOUT = {"versions.tf", "variables.tf", "outputs.tf", "main.tf", "s3.tf", "lambda.tf", "stepfunctions.tf",
+LAYOUT = {"versions.tf", "variables.tf", "outputs.tf", "main.tf", "s3.tf", "lambda.tf", "stepfunctions.tf", "backfill.tf",
           "eventbridge.tf", "apigateway.tf", "iam.tf", "observability.tf"}
 
 
@@ -188,6 +188,8 @@ EXPECTED_STATEMENTS = {
     ("lambda", "ReadOriginals"): (["s3:GetObject"], ["${local.originals_bucket_arn}/${var.source_prefix}*"]),
     ("lambda", "ListOriginals"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
     ("lambda", "WriteResized"): (["s3:PutObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
+    ("lambda", "ReadOwnOutputs"): (["s3:GetObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
+    ("lambda", "ListResized"): (["s3:ListBucket"], ["${local.resized_bucket_arn}"]),
     ("sfn", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
     ("sfn", "LogDelivery"): (None, ["*"]),
     ("sfn", "XRayWrite"): (None, ["*"]),
@@ -195,6 +197,12 @@ EXPECTED_STATEMENTS = {
     ("api", "StartResizeExecution"): (['${local.express ? "states:StartSyncExecution" : "states:StartExecution"}'],
                                       ["${aws_sfn_state_machine.this.arn}"]),
     ("api", "DescribeResizeExecutions"): (["states:DescribeExecution"], ["${statement.value}*"]),
+    ("backfill", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
+    ("backfill", "ListOriginalsUnderPrefix"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
+    ("backfill", "StartChildExecutions"): (["states:StartExecution"], ["${local.backfill_state_machine_arn}"]),
+    ("backfill", "ManageChildExecutions"): (["states:DescribeExecution", "states:StopExecution"], ["${local.backfill_execution_arn_base}/*"]),
+    ("backfill", "LogDelivery"): (None, ["*"]),
+    ("backfill", "XRayWrite"): (None, ["*"]),
     ("eventbridge_dlq", "EventBridgeRuleDeadLetters"): (["sqs:SendMessage"], ["${aws_sqs_queue.eventbridge_dlq[0].arn}"]),
 }
 
@@ -226,6 +234,15 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"sts:AssumeRole"']
             continue
         sid = unquote(st.get("sid", ""))
+        if sid == "StartBackfillExecution":  # POST /backfill, only with the backfill
+            assert st["resources"] == ["${statement.value}"] and st["actions"] == ['"states:StartExecution"']
+            assert "local.backfill_state_machine_arn" in str(datas[("aws_iam_policy_document", "api")])
+            continue
+        if sid == "WriteBackfillResults":  # only with a results prefix
+            assert st["resources"] == ["${statement.value}"]
+            assert st["actions"] == ['"s3:PutObject"', '"s3:GetObject"', '"s3:ListMultipartUploadParts"',
+                                     '"s3:AbortMultipartUpload"']
+            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']

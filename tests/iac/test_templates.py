@@ -251,14 +251,16 @@ def test_key_filter_local_covers_the_four_cases():
 
 def test_input_transformer_builds_the_function_input():
     paths = json.loads((TEMPLATES / "input_paths.json").read_text())
-    assert paths == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key", "objectSize": "$.detail.object.size"}
+    assert paths == {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key", "objectSize": "$.detail.object.size",
+                     "sequencer": "$.detail.object.sequencer"}
     template = render.render((TEMPLATES / "input_template.json").read_text(), {"size": 1000})
     assert set(re.findall(r"<(\w+)>", template)) == set(paths)
     # EventBridge inserts each value as JSON (strings quoted) where a placeholder stands alone.
-    event = {"bucket": "orig", "key": "dir/my+photo+%C3%A9%2Bx%27s.jpg", "objectSize": 52431}
+    event = {"bucket": "orig", "key": "dir/my+photo+%C3%A9%2Bx%27s.jpg", "objectSize": 52431,
+             "sequencer": "0055AED6DCD90281E5"}
     delivered = re.sub(r"<(\w+)>", lambda m: json.dumps(event[m.group(1)]), template)
     assert json.loads(delivered) == {"bucket": "orig", "key": event["key"], "size": 1000,
-                                     "objectSize": 52431, "keyEncoding": "url"}
+                                     "objectSize": 52431, "sequencer": "0055AED6DCD90281E5", "keyEncoding": "url"}
 
 
 # --- API ------------------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ def test_complete_creates_the_whole_pipeline(plan):
     addrs = created(plan(COMPLETE))
     for want in ('aws_s3_bucket.this["originals"]', 'aws_s3_bucket.this["resized"]',
                  "aws_lambda_function.this", "aws_sfn_state_machine.this",
-                 "aws_cloudwatch_event_rule.object_created[0]", "aws_api_gateway_stage.this[0]"):
+                 "aws_cloudwatch_event_rule.object_created[0]", "aws_api_gateway_stage.this[0]",
+                 "aws_sfn_state_machine.backfill[0]", "aws_iam_role.backfill[0]"):
         assert M + want in addrs
 
 
@@ -103,7 +104,7 @@ def test_the_consumer_keeps_its_buckets_and_their_notifications(plan):
 def test_the_consumer_in_china_gets_china_arns_and_the_documented_principals(plan):
     consumer = plan(CONSUMER)
     roles = {a: after(consumer, a) for a in created(consumer) if ".aws_iam_role." in a}
-    assert len(roles) == 4  # lambda, sfn, events, api
+    assert len(roles) == 5  # lambda, sfn, events, api, backfill
     known = 0
     for address, role in roles.items():
         assert role["path"] == "/imgresize/", address
@@ -112,7 +113,7 @@ def test_the_consumer_in_china_gets_china_arns_and_the_documented_principals(pla
         service = json.loads(role["assume_role_policy"])["Statement"][0]["Principal"]["Service"]
         assert service.endswith(".amazonaws.com") and not service.endswith(".cn"), f"{address}: {service}"
         known += 1
-    assert known == 3
+    assert known == 4
     uri = after(consumer, M + "aws_api_gateway_integration.resize_post[0]")["uri"]
     assert uri.startswith("arn:aws-cn:apigateway:cn-north-1:states:action/")
 

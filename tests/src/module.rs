@@ -267,6 +267,45 @@ pub async fn state_machine(
     })
 }
 
+/// `aws_sfn_state_machine.backfill` (backfill.tf) for the chain `name`: the Distributed Map over the
+/// originals bucket invoking the chain's function, with the template choices given (the emulator cannot
+/// take the module's own, see [`templates::BackfillChoices::emulator`]).
+/// `machine` is its name: `<name>-backfill` in the module, another one for a second machine on one chain.
+pub async fn backfill_state_machine(
+    emulator: &Emulator,
+    name: &str,
+    machine: &str,
+    originals_bucket: &str,
+    retry: &templates::Retry,
+    choices: &templates::BackfillChoices,
+) -> Result<StateMachine, String> {
+    let function_arn = function_arn(name);
+    let machine = machine.to_string();
+    let definition =
+        templates::backfill_definition(PARTITION, &function_arn, originals_bucket, retry, choices)?;
+    let arn = emulator
+        .sfn()
+        .create_state_machine()
+        .name(&machine)
+        .definition(&definition)
+        .role_arn(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{machine}"))
+        .r#type(StateMachineType::Standard)
+        .tracing_configuration(TracingConfiguration::builder().enabled(true).build())
+        .send()
+        .await
+        .map_err(describe("CreateStateMachine (backfill)"))?
+        .state_machine_arn;
+    eprintln!("deployed: backfill state machine {arn} (function {function_arn}, {choices:?})");
+    Ok(StateMachine {
+        name: machine,
+        arn,
+        function_arn,
+        definition,
+        // A Distributed Map runs in a Standard parent, whatever the resize machine's type.
+        workflow: WorkflowType::Standard,
+    })
+}
+
 /// A deployed REST API (apigateway.tf): `POST /resize` and `GET /executions/{id}` on stage `stage`.
 #[derive(Debug, Clone)]
 pub struct RestApi {
@@ -511,6 +550,85 @@ async fn executions_route(
     Ok(())
 }
 
+/// `POST /backfill` of apigateway.tf on `api` (AWS_IAM: LocalStack does not check the signature), starting
+/// `backfill` with the module's `start_backfill.vtl`, then a new deployment of the stage. Returns its URL.
+pub async fn backfill_route(
+    emulator: &Emulator,
+    name: &str,
+    api: &RestApi,
+    backfill: &StateMachine,
+) -> Result<String, String> {
+    let client = emulator.apigateway();
+    let root_id = client
+        .get_resources()
+        .rest_api_id(&api.id)
+        .send()
+        .await
+        .map_err(describe("GetResources"))?
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/"))
+        .and_then(|r| r.id().map(String::from))
+        .ok_or("the API has no root resource")?;
+    let resource_id = client
+        .create_resource()
+        .rest_api_id(&api.id)
+        .parent_id(&root_id)
+        .path_part("backfill")
+        .send()
+        .await
+        .map_err(describe("CreateResource /backfill"))?
+        .id
+        .ok_or("CreateResource returned no id")?;
+    client
+        .put_method()
+        .rest_api_id(&api.id)
+        .resource_id(&resource_id)
+        .http_method("POST")
+        .authorization_type("AWS_IAM")
+        .send()
+        .await
+        .map_err(describe("PutMethod POST /backfill"))?;
+    let region = backfill
+        .arn
+        .split(':')
+        .nth(3)
+        .ok_or("state machine ARN without a region")?;
+    let template = templates::render(
+        "start_backfill.vtl",
+        &[("state_machine_arn", backfill.arn.clone())],
+    )?;
+    client
+        .put_integration()
+        .rest_api_id(&api.id)
+        .resource_id(&resource_id)
+        .http_method("POST")
+        .r#type(IntegrationType::Aws)
+        .integration_http_method("POST")
+        .uri(format!(
+            "arn:{PARTITION}:apigateway:{region}:states:action/StartExecution"
+        ))
+        .credentials(format!("arn:{PARTITION}:iam::{ACCOUNT}:role/{name}-api"))
+        .passthrough_behavior("NEVER")
+        .request_templates("application/json", &template)
+        .send()
+        .await
+        .map_err(describe("PutIntegration POST /backfill"))?;
+    responses(&client, &api.id, &resource_id, "POST", None).await?;
+    // aws_api_gateway_deployment's triggers include the route: a new deployment of the stage.
+    client
+        .create_deployment()
+        .rest_api_id(&api.id)
+        .stage_name(&api.stage)
+        .description(format!("imgresize {name} with /backfill"))
+        .send()
+        .await
+        .map_err(describe("CreateDeployment"))?;
+    let url = emulator.execute_api_url(&api.id, &api.stage, "backfill");
+    eprintln!("deployed: POST /backfill → StartExecution of {} (AWS_IAM), request template:\n{template}\n  URL: {url}", backfill.arn);
+    Ok(url)
+}
+
 /// `aws_api_gateway_method_response` + `aws_api_gateway_integration_response` for each of the module's
 /// status codes.
 async fn responses(
@@ -649,6 +767,10 @@ pub struct ChainOptions {
     pub api: bool,
     /// `var.workflow_type`.
     pub workflow: WorkflowType,
+    /// The S3 trigger (`var.enable_s3_trigger`): notifications on and the rule targeting the state machine.
+    pub s3_trigger: bool,
+    /// Also the backfill state machine (backfill.tf, `var.enable_backfill`), with these template choices.
+    pub backfill: Option<templates::BackfillChoices>,
 }
 
 impl ChainOptions {
@@ -662,6 +784,8 @@ impl ChainOptions {
             retry: templates::Retry::defaults()?,
             api: true,
             workflow: WorkflowType::default_type()?,
+            s3_trigger: true,
+            backfill: None,
         })
     }
 }
@@ -675,8 +799,12 @@ pub struct Chain {
     pub environment: Vec<(String, String)>,
     pub function_arn: String,
     pub state_machine: StateMachine,
-    pub rule: String,
+    /// `None` without the S3 trigger.
+    pub rule: Option<String>,
     pub api: Option<RestApi>,
+    pub backfill: Option<StateMachine>,
+    /// `POST /backfill` when both the API and the backfill are deployed.
+    pub backfill_url: Option<String>,
 }
 
 impl Chain {
@@ -698,7 +826,9 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     let originals = format!("{name}-originals");
     let resized = format!("{name}-resized");
     crate::buckets::create(&emulator.s3(), &[&originals, &resized]).await?;
-    enable_eventbridge(emulator, &originals).await?;
+    if options.s3_trigger {
+        enable_eventbridge(emulator, &originals).await?;
+    }
 
     let mut environment = templates::lambda_environment(&resized, &originals)?;
     for (key, value) in &options.extra_environment {
@@ -736,18 +866,42 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
             machine.function_arn
         ));
     }
-    let rule = object_created_rule(
-        emulator,
-        &name,
-        &originals,
-        &templates::default_key_filter()?,
-        &machine,
-    )
-    .await?;
+    let rule = if options.s3_trigger {
+        Some(
+            object_created_rule(
+                emulator,
+                &name,
+                &originals,
+                &templates::default_key_filter()?,
+                &machine,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let backfill = match &options.backfill {
+        Some(choices) => Some(
+            backfill_state_machine(
+                emulator,
+                &name,
+                &format!("{name}-backfill"),
+                &originals,
+                &options.retry,
+                choices,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let api = if options.api {
         Some(rest_api(emulator, &name, &machine, &originals).await?)
     } else {
         None
+    };
+    let backfill_url = match (&api, &backfill) {
+        (Some(api), Some(backfill)) => Some(backfill_route(emulator, &name, api, backfill).await?),
+        _ => None,
     };
     Ok(Chain {
         name,
@@ -758,5 +912,7 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         state_machine: machine,
         rule,
         api,
+        backfill,
+        backfill_url,
     })
 }

@@ -318,6 +318,93 @@ pub fn sync_response_template() -> Result<String, String> {
     load("sync_response.vtl")
 }
 
+/// The choices `backfill.asl.json` leaves to its renderer (backfill.tf passes the AWS ones; the emulator
+/// suite the ones LocalStack accepts, and says so).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackfillChoices {
+    pub prefix: String,
+    pub max_concurrency: u32,
+    /// `Some(p)`: `"ToleratedFailurePercentage": p` (AWS); `None`: omitted (LocalStack rejects the field).
+    pub tolerated_failure_percentage: Option<f64>,
+    /// `Some((bucket, prefix))`: a ResultWriter to S3; `None`: results stay in the output and are counted.
+    pub result_writer: Option<(String, String)>,
+    /// `EXPRESS` (the module's default) or `STANDARD` (the only one LocalStack runs).
+    pub child_execution_type: String,
+}
+
+impl BackfillChoices {
+    /// The module's defaults (variables.tf) with the results prefix in `resized_bucket`.
+    pub fn module_defaults(resized_bucket: &str) -> Result<BackfillChoices, String> {
+        let results_prefix = string_default("backfill_results_prefix")?;
+        Ok(BackfillChoices {
+            prefix: string_default("source_prefix")?,
+            max_concurrency: number_value("backfill_max_concurrency")? as u32,
+            tolerated_failure_percentage: Some(number_value(
+                "backfill_tolerated_failure_percentage",
+            )?),
+            result_writer: (!results_prefix.is_empty())
+                .then(|| (resized_bucket.to_string(), results_prefix)),
+            child_execution_type: string_default("backfill_child_execution_type")?,
+        })
+    }
+
+    /// What LocalStack 2026.3 runs: its ASL parser rejects `ToleratedFailurePercentage` and `EXPRESS`
+    /// children; results stay in the output so that the machine's own summary is exercised.
+    pub fn emulator(max_concurrency: u32) -> Result<BackfillChoices, String> {
+        Ok(BackfillChoices {
+            prefix: string_default("source_prefix")?,
+            max_concurrency,
+            tolerated_failure_percentage: None,
+            result_writer: None,
+            child_execution_type: "STANDARD".into(),
+        })
+    }
+}
+
+/// `backfill.asl.json` with the values `aws_sfn_state_machine.backfill` passes (backfill.tf), for `choices`.
+pub fn backfill_definition(
+    partition: &str,
+    function_arn: &str,
+    originals_bucket: &str,
+    retry: &Retry,
+    choices: &BackfillChoices,
+) -> Result<String, String> {
+    let number = |v: f64| tf_number(&json!(v)).ok_or_else(|| format!("{v} is not a number"));
+    // local.backfill_tolerated_failure / local.backfill_result_writer (backfill.tf)
+    let tolerated_failure = match choices.tolerated_failure_percentage {
+        Some(p) => format!("\"ToleratedFailurePercentage\": {},\n      ", number(p)?),
+        None => String::new(),
+    };
+    let result_writer = match &choices.result_writer {
+        Some((bucket, prefix)) => format!(
+            "\"ResultWriter\": {},\n      ",
+            json!({"Parameters": {"Bucket": bucket, "Prefix": prefix},
+                   "Resource": format!("arn:{partition}:states:::s3:putObject")})
+        ),
+        None => String::new(),
+    };
+    let text = render(
+        "backfill.asl.json",
+        &[
+            ("partition", partition.to_string()),
+            ("function_arn", function_arn.to_string()),
+            ("bucket", originals_bucket.to_string()),
+            ("prefix", choices.prefix.clone()),
+            ("max_concurrency", choices.max_concurrency.to_string()),
+            ("tolerated_failure", tolerated_failure),
+            ("result_writer", result_writer),
+            ("child_execution_type", choices.child_execution_type.clone()),
+            ("retry_interval_seconds", number(retry.interval_seconds)?),
+            ("retry_max_attempts", retry.max_attempts.to_string()),
+            ("retry_backoff_rate", format!("{:.2}", retry.backoff_rate)),
+            ("retry_max_delay_seconds", number(retry.max_delay_seconds)?),
+        ],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("backfill.asl.json rendered to invalid JSON: {e}\n{text}"))?;
+    Ok(text)
+}
+
 /// `local.key_filter` (main.tf): the EventBridge matchers on the object key for `var.source_prefix` and
 /// `var.source_suffixes`, as `jsonencode` writes them (compact; the validations on both variables rule out
 /// the characters `jsonencode` would escape differently from serde_json: `<`, `>`, `&`).

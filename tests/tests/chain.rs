@@ -14,7 +14,9 @@
 //!    one execution environment alive at once (forced: the first GetObject is held by the proxy);
 //! 6. the executor itself (a tiny shell runtime): timeout killed and reported, crash replaced, function
 //!    errors passed through, no process left after the emulator stops;
-//! 7. the arm64 zip (what the module ships by default) through the chain under qemu-user.
+//! 7. the arm64 zip (what the module ships by default) through the chain under qemu-user;
+//! 8. at-least-once delivery: the same event twice writes once (`skipped`), a settings change remakes the
+//!    output, and an older upload's execution held back at its write never replaces the newer output.
 //!
 //! This replaces the recorded-mock state-machine suite (the function's answers replayed through
 //! `SFN_MOCK_CONFIG`): the same success, rejection and retry proofs now run on the function itself.
@@ -493,6 +495,221 @@ async fn a_burst_of_50_uploads_gives_50_objects_on_several_environments() {
         "burst: {COUNT} uploads → {COUNT} SUCCEEDED in {elapsed:?} ({:.1}/s, the held one included), up to {most_environments} environments at once",
         COUNT as f64 / elapsed.as_secs_f64()
     );
+}
+
+/// The output's S3 head, read directly from the emulator.
+async fn output_head(
+    chain: &Chain,
+    key: &str,
+) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+    Emulator::shared()
+        .s3()
+        .head_object()
+        .bucket(&chain.resized)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key} not written: {e:?}"))
+}
+
+fn answer_of(execution: &chain::Finished) -> Value {
+    serde_json::from_str(execution.output.as_deref().unwrap_or("null")).expect("output")
+}
+
+/// Starts an execution of the chain's state machine with `input`, as a second delivery would.
+async fn start_execution(chain: &Chain, input: &str) {
+    Emulator::shared()
+        .sfn()
+        .start_execution()
+        .state_machine_arn(&chain.state_machine.arn)
+        .input(input)
+        .send()
+        .await
+        .expect("StartExecution");
+}
+
+/// At-least-once delivery on the real chain: the very input the transformer delivered, delivered again,
+/// writes nothing (`skipped`, `UP_TO_DATE`) and leaves the output untouched; the same source under another
+/// setting (`size`) is remade in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_twice_writes_once_and_a_settings_change_remakes() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        ..ChainOptions::defaults("imgresize-twice").expect("options")
+    })
+    .await;
+    upload(&chain, "twice/cat.jpg", images::jpeg(1600, 1200)).await;
+    let done = chain::wait_executions(emulator, &chain, 1, Duration::from_secs(60))
+        .await
+        .expect("execution");
+    let first = answer_of(&done[0]);
+    assert_eq!(first["skipped"], json!(false), "{first}");
+    let dest_key = first["destKey"].as_str().expect("destKey").to_string();
+    let written = output_head(&chain, &dest_key).await;
+    let metadata = written.metadata.clone().unwrap_or_default();
+    for key in [
+        "imgresize-source-etag",
+        "imgresize-source-last-modified",
+        "imgresize-sequencer",
+        "imgresize-settings",
+    ] {
+        assert!(metadata.contains_key(key), "{key} missing: {metadata:?}");
+    }
+    let input: Value = serde_json::from_str(&done[0].input).expect("input");
+    assert!(
+        input["sequencer"].as_str().is_some_and(|s| !s.is_empty()),
+        "the transformer passes the sequencer: {input}"
+    );
+
+    // The same event again.
+    start_execution(&chain, &done[0].input).await;
+    let done = chain::wait_executions(emulator, &chain, 2, Duration::from_secs(60))
+        .await
+        .expect("executions");
+    let answers: Vec<Value> = done.iter().map(answer_of).collect();
+    let skipped: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["skipped"] == json!(true))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{answers:?}");
+    assert_eq!(skipped[0]["reason"], json!("UP_TO_DATE"), "{answers:?}");
+    assert!(
+        done.iter().all(|e| e.status == ExecutionStatus::Succeeded),
+        "{done:?}"
+    );
+    let after = output_head(&chain, &dest_key).await;
+    assert_eq!(after.e_tag, written.e_tag, "rewritten");
+    assert_eq!(after.last_modified, written.last_modified, "rewritten");
+
+    // Another size for the same source: a settings change, so the output is remade.
+    let mut smaller = input.clone();
+    smaller["size"] = json!(400);
+    start_execution(&chain, &smaller.to_string()).await;
+    let done = chain::wait_executions(emulator, &chain, 3, Duration::from_secs(60))
+        .await
+        .expect("executions");
+    let remade: Vec<Value> = done
+        .iter()
+        .map(answer_of)
+        .filter(|a| a["width"] == json!(400))
+        .collect();
+    assert_eq!(remade.len(), 1, "{done:?}");
+    assert_eq!(remade[0]["skipped"], json!(false), "{remade:?}");
+    let after = output_head(&chain, &dest_key).await;
+    assert_ne!(
+        after.metadata.unwrap_or_default().get("imgresize-settings"),
+        metadata.get("imgresize-settings")
+    );
+    let keys = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
+    assert_eq!(keys, vec![dest_key]);
+}
+
+/// Two uploads of one key in quick succession, the first execution held back at its PutObject (the fault
+/// proxy, the function's S3 endpoint, takes that request and never answers; the SDK times the attempt out
+/// and retries): the second upload's execution writes first, and the first one's retried, conditional
+/// write fails and is decided again. The final output is the second upload's. (LocalStack gives both
+/// events the same sequencer, so the order comes from re-reading the source: `SOURCE_CHANGED`; on AWS the
+/// sequencers differ and the answer is `NEWER_OUTPUT_EXISTS`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_back_older_upload_never_replaces_the_newer_output() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let proxy = FaultProxy::start(&emulator.endpoint).await.expect("proxy");
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        extra_environment: vec![
+            ("AWS_ENDPOINT_URL_S3".into(), proxy.endpoint.clone()),
+            // A held attempt gives up after 3 s (instead of 10) and the SDK retries it.
+            ("S3_ATTEMPT_TIMEOUT_MS".into(), "3000".into()),
+        ],
+        ..ChainOptions::defaults("imgresize-race").expect("options")
+    })
+    .await;
+    let puts = format!("/{}/", chain.resized);
+    proxy.inject("PUT", &puts, Fault::Stall, Some(1));
+    let key = "race/cat.jpg";
+    upload(&chain, key, images::jpeg(1600, 1200)).await;
+    let started = Instant::now();
+    while proxy.count("PUT", &puts) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first execution never wrote: {:?}",
+            proxy.seen()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The first write is held: upload the second picture (portrait) under the same key.
+    upload(&chain, key, images::jpeg(1200, 1600)).await;
+    let second_etag = emulator
+        .s3()
+        .head_object()
+        .bucket(&chain.originals)
+        .key(key)
+        .send()
+        .await
+        .expect("source")
+        .e_tag
+        .unwrap_or_default();
+    let done = chain::wait_executions(emulator, &chain, 2, Duration::from_secs(90))
+        .await
+        .expect("executions");
+    assert!(
+        done.iter().all(|e| e.status == ExecutionStatus::Succeeded),
+        "{done:?}"
+    );
+    let answers: Vec<Value> = done.iter().map(answer_of).collect();
+    let written: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["skipped"] == json!(false))
+        .collect();
+    let skipped: Vec<&Value> = answers
+        .iter()
+        .filter(|a| a["skipped"] == json!(true))
+        .collect();
+    assert_eq!((written.len(), skipped.len()), (1, 1), "{answers:?}");
+    assert!(
+        matches!(
+            skipped[0]["reason"].as_str(),
+            Some("SOURCE_CHANGED" | "NEWER_OUTPUT_EXISTS")
+        ),
+        "{answers:?}"
+    );
+    assert_eq!(
+        (written[0]["width"].clone(), written[0]["height"].clone()),
+        (json!(750), json!(1000)),
+        "the second upload's output: {answers:?}"
+    );
+    let dest_key = written[0]["destKey"].as_str().expect("destKey");
+    let object = emulator
+        .s3()
+        .get_object()
+        .bucket(&chain.resized)
+        .key(dest_key)
+        .send()
+        .await
+        .expect("output");
+    assert_eq!(
+        object
+            .metadata()
+            .and_then(|m| m.get("imgresize-source-etag"))
+            .map(String::as_str),
+        Some(second_etag.trim_matches('"')),
+        "the output is not the second upload's"
+    );
+    let bytes = object.body.collect().await.expect("body").into_bytes();
+    assert_eq!(images::dimensions(&bytes), (750, 1000));
+    // The held attempt, its retry (412) and the second upload's write.
+    assert_eq!(proxy.count("PUT", &puts), 3, "{:?}", proxy.seen());
 }
 
 /// Runs all `futures` concurrently (no `futures` crate in the workspace: tokio's JoinSet needs 'static).

@@ -117,6 +117,15 @@ async fn an_upload_becomes_exactly_the_state_machine_input_and_the_real_function
     let message = &bodies[0];
     eprintln!("delivered: {message}");
     let delivered: Value = serde_json::from_str(message).expect("the message is JSON");
+    // The event's sequencer passes through (LocalStack sends a constant one: any hex will do here).
+    let sequencer = delivered["sequencer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !sequencer.is_empty() && sequencer.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{message}"
+    );
     assert_eq!(
         delivered,
         json!({
@@ -124,6 +133,7 @@ async fn an_upload_becomes_exactly_the_state_machine_input_and_the_real_function
             "key": event_key(ODD_KEY),
             "size": default_size(),
             "objectSize": photo_bytes,
+            "sequencer": sequencer,
             "keyEncoding": "url",
         }),
         "the state machine's input"

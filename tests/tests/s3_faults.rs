@@ -133,6 +133,12 @@ impl Rig {
 
     /// Runs the seed's request and expects a resized object at [`DEST_KEY`].
     async fn expect_resized(&self, handler: &Handler<S3Store>, what: &str) -> Vec<u8> {
+        self.expect_output(handler, what).await.0
+    }
+
+    /// Runs the seed's request and expects a resized object at [`DEST_KEY`], written by this run or found
+    /// current (`skipped`); returns its bytes and the answer.
+    async fn expect_output(&self, handler: &Handler<S3Store>, what: &str) -> (Vec<u8>, Value) {
         let answer = handler
             .handle(&self.event())
             .await
@@ -142,8 +148,12 @@ impl Rig {
         assert_eq!(self.dest_keys().await, vec![DEST_KEY], "{what}");
         let bytes = self.dest_bytes(DEST_KEY).await;
         assert_eq!(images::dimensions(&bytes), (300, 200), "{what}");
-        assert_eq!(answer["bytes"].as_u64(), Some(bytes.len() as u64));
-        bytes
+        if answer["skipped"] == json!(true) {
+            assert_eq!(answer["reason"], json!("UP_TO_DATE"), "{what}: {answer}");
+        } else {
+            assert_eq!(answer["bytes"].as_u64(), Some(bytes.len() as u64));
+        }
+        (bytes, answer)
     }
 
     /// Runs the seed's request and expects a `TransientError` Lambda error that wrote nothing.
@@ -273,17 +283,19 @@ async fn uploads_cut_on_the_wire_leave_no_object() {
     persistent("PUT", Fault::CutRequest).await;
 }
 
-/// S3 stored the object but the answer was lost: the SDK retries the same PutObject (one object).
-/// Lost every time, the function reports a TransientError; the object S3 did store is complete and
-/// the retry after recovery overwrites it with the same bytes, under the same key.
+/// S3 stored the object but the answer was lost: the SDK retries the same PutObject, whose
+/// `If-None-Match: *` now fails (412); the function looks again, finds the output it made, and answers
+/// `skipped` (`UP_TO_DATE`): one object. Lost every time, the function reports a TransientError; the
+/// object S3 did store is complete and the retry after recovery finds it current.
 #[tokio::test]
 async fn lost_put_responses_are_idempotent() {
     let rig = rig().await;
     let handler = rig.handler();
     rig.fail_put(Fault::DropResponse, Some(1));
-    let first = rig
-        .expect_resized(&handler, "one lost PutObject answer")
+    let (first, answer) = rig
+        .expect_output(&handler, "one lost PutObject answer")
         .await;
+    assert_eq!(answer["skipped"], json!(true), "{answer}");
     assert_eq!(rig.proxy.count("PUT", &format!("/{}/", rig.dest)), 2);
     rig.delete_dest(DEST_KEY).await;
 
@@ -335,10 +347,84 @@ async fn a_retry_after_recovery_writes_one_identical_object() {
 
     let retried = rig.expect_resized(&handler, "after recovery").await;
     assert!(retried == undisturbed, "the retried output differs");
-    // And once more: the same request overwrites the same key with the same bytes.
-    let again = rig.expect_resized(&handler, "a duplicate delivery").await;
-    assert!(
-        again == undisturbed,
-        "a duplicate delivery wrote different bytes"
-    );
+    // And once more: a duplicate delivery finds the output current and writes nothing.
+    let puts = rig.proxy.count("PUT", &format!("/{}/", rig.dest));
+    let (again, answer) = rig.expect_output(&handler, "a duplicate delivery").await;
+    assert_eq!(answer["skipped"], json!(true), "{answer}");
+    assert_eq!(rig.proxy.count("PUT", &format!("/{}/", rig.dest)), puts);
+    assert!(again == undisturbed, "the output changed");
+}
+
+/// Two uploads of one key in quick succession, the first one's execution held at its PutObject (the
+/// proxy takes it and never answers; the SDK times the attempt out and retries): the second one's output
+/// is written meanwhile, and the first one's retried write, conditional, fails and is not repeated
+/// blindly. The output stays the second upload's, with sequencers (the event path) and without (the API
+/// and backfill paths: the source's ETag is read again before writing).
+#[tokio::test]
+async fn an_older_write_held_back_never_replaces_a_newer_output() {
+    for (first_sequencer, second_sequencer, reason) in [
+        (Some("0A"), Some("0B"), "NEWER_OUTPUT_EXISTS"),
+        (None, None, "SOURCE_CHANGED"),
+    ] {
+        let rig = rig().await;
+        let request = |sequencer: Option<&str>| {
+            let mut event = rig.event();
+            if let Some(sequencer) = sequencer {
+                event["sequencer"] = json!(sequencer);
+            }
+            event
+        };
+        rig.fail_put(Fault::Stall, Some(1));
+        let first = {
+            let handler = rig.handler();
+            let event = request(first_sequencer);
+            tokio::spawn(async move { handler.handle(&event).await })
+        };
+        // Wait (bounded) until the first execution's write is held.
+        let dest_path = format!("/{}/", rig.dest);
+        let started = std::time::Instant::now();
+        while rig.proxy.count("PUT", &dest_path) == 0 {
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "the first write never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The second upload: another picture under the same key, resized while the first write hangs.
+        rig.s3
+            .put_object()
+            .bucket(&rig.source)
+            .key(KEY)
+            .body(ByteStream::from(images::jpeg(600, 900)))
+            .send()
+            .await
+            .expect("second upload");
+        let second = rig
+            .handler()
+            .handle(&request(second_sequencer))
+            .await
+            .expect("the second upload's answer");
+        assert_eq!(second["skipped"], json!(false), "{second}");
+        let newer = rig.dest_bytes(DEST_KEY).await;
+        assert_eq!(images::dimensions(&newer), (200, 300));
+
+        let first = first
+            .await
+            .expect("join")
+            .expect("the first upload's answer");
+        assert_eq!(first["ok"], json!(true), "{first}");
+        assert_eq!(first["skipped"], json!(true), "{first}");
+        assert_eq!(first["reason"], json!(reason), "{first}");
+        assert!(
+            rig.dest_bytes(DEST_KEY).await == newer,
+            "the first upload's output replaced the second's"
+        );
+        // The held attempt, its timed-out retry (412), and the second upload's write.
+        assert_eq!(
+            rig.proxy.count("PUT", &dest_path),
+            3,
+            "{:?}",
+            rig.proxy.seen()
+        );
+    }
 }

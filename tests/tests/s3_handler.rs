@@ -255,3 +255,111 @@ async fn its_own_output_does_not_trigger_it_again() {
         "{answer}"
     );
 }
+
+/// The S3 user metadata of an output (names without `x-amz-meta-`).
+async fn output_metadata(b: &Buckets, key: &str) -> std::collections::HashMap<String, String> {
+    b.s3.head_object()
+        .bucket(&b.dest)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key} not written: {e:?}"))
+        .metadata
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_same_request_twice_writes_once_on_real_s3() {
+    let b = buckets().await;
+    b.upload("twice.jpg", images::jpeg(800, 600)).await;
+    let handler = b.handler(&[]);
+    let event = json!({"bucket": b.source, "key": "twice.jpg", "size": 200, "keyEncoding": "url",
+                       "sequencer": "0062E99A88DC407460"});
+    let first = handler.handle(&event).await.expect("resized");
+    assert_eq!(first["skipped"], json!(false), "{first}");
+    let dest_key = "output/twice_resized.jpg";
+    let before =
+        b.s3.head_object()
+            .bucket(&b.dest)
+            .key(dest_key)
+            .send()
+            .await
+            .expect("written");
+    let metadata = output_metadata(&b, dest_key).await;
+    let source_etag =
+        b.s3.head_object()
+            .bucket(&b.source)
+            .key("twice.jpg")
+            .send()
+            .await
+            .expect("source")
+            .e_tag
+            .unwrap_or_default();
+    assert_eq!(
+        metadata.get("imgresize-source-etag").map(String::as_str),
+        Some(source_etag.trim_matches('"')),
+        "{metadata:?}"
+    );
+    assert_eq!(
+        metadata.get("imgresize-sequencer").map(String::as_str),
+        Some("0062E99A88DC407460")
+    );
+    assert!(metadata.contains_key("imgresize-settings"), "{metadata:?}");
+    assert!(
+        metadata.contains_key("imgresize-source-last-modified"),
+        "{metadata:?}"
+    );
+
+    let second = handler.handle(&event).await.expect("answered");
+    assert_eq!(second["ok"], json!(true), "{second}");
+    assert_eq!(second["skipped"], json!(true), "{second}");
+    assert_eq!(second["reason"], json!("UP_TO_DATE"), "{second}");
+    let after =
+        b.s3.head_object()
+            .bucket(&b.dest)
+            .key(dest_key)
+            .send()
+            .await
+            .expect("still there");
+    assert_eq!(after.e_tag, before.e_tag);
+    assert_eq!(after.last_modified, before.last_modified, "rewritten");
+
+    // Another size is another rendition of the same key: remade, in place.
+    let mut other = event.clone();
+    other["size"] = json!(100);
+    let remade = handler.handle(&other).await.expect("answered");
+    assert_eq!(remade["skipped"], json!(false), "{remade}");
+    assert_ne!(
+        output_metadata(&b, dest_key)
+            .await
+            .get("imgresize-settings"),
+        metadata.get("imgresize-settings")
+    );
+}
+
+#[tokio::test]
+async fn a_replaced_source_is_remade_and_an_api_request_checks_the_source() {
+    let b = buckets().await;
+    let handler = b.handler(&[]);
+    b.upload("swap.jpg", images::jpeg(800, 600)).await;
+    let request = json!({"bucket": b.source, "key": "swap.jpg", "size": 100});
+    let first = handler.handle(&request).await.expect("resized");
+    assert_eq!(
+        (first["width"].clone(), first["skipped"].clone()),
+        (json!(100), json!(false))
+    );
+    // A new upload of the same key: the output is from an older source, so it is remade.
+    b.upload("swap.jpg", images::jpeg(600, 800)).await;
+    let second = handler.handle(&request).await.expect("resized");
+    assert_eq!(second["skipped"], json!(false), "{second}");
+    assert_eq!(second["width"], json!(75), "{second}");
+    let object =
+        b.s3.get_object()
+            .bucket(&b.dest)
+            .key("output/swap_resized.jpg")
+            .send()
+            .await
+            .expect("written");
+    let bytes = object.body.collect().await.expect("body").into_bytes();
+    assert_eq!(images::dimensions(&bytes), (75, 100));
+}

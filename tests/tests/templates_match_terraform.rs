@@ -53,3 +53,64 @@ fn the_crates_renderer_gives_what_terraform_rendered() {
         );
     }
 }
+
+/// The fragments `backfill.tf` computes for the AWS choices (`local.backfill_tolerated_failure`,
+/// `local.backfill_result_writer`, checked against `terraform console` when the sample was written) are
+/// what `templates::backfill_definition` computes: the emulator suite deploys the same file, with only
+/// the choices it states changed.
+#[test]
+fn the_backfill_choices_render_as_terraform_renders_them() {
+    let rendered = read_json("tests/iac/template_samples.rendered.json");
+    let samples = read_json("tests/iac/template_samples.json");
+    let sample = &samples["backfill.asl.json"];
+    let text = |key: &str| sample[key].as_str().expect(key).to_string();
+    let resized = "imgresize-resized-20250101000000000000000002".to_string();
+    let choices = templates::BackfillChoices {
+        prefix: text("prefix"),
+        max_concurrency: 100,
+        tolerated_failure_percentage: Some(5.0),
+        result_writer: Some((resized, "backfill-results/".into())),
+        child_execution_type: text("child_execution_type"),
+    };
+    let retry = templates::Retry {
+        interval_seconds: 2.0,
+        max_attempts: 4,
+        backoff_rate: 2.0,
+        max_delay_seconds: 30.0,
+    };
+    let ours = templates::backfill_definition(
+        "aws",
+        &text("function_arn"),
+        &text("bucket"),
+        &retry,
+        &choices,
+    )
+    .expect("renders");
+    assert_eq!(Some(ours.as_str()), rendered["backfill.asl.json"].as_str());
+}
+
+/// The AWS choices the module passes by default, read from variables.tf as the suites read them: what the
+/// emulator suite leaves out (and says so) is exactly these.
+#[test]
+fn the_module_defaults_are_the_aws_backfill_choices() {
+    let defaults = templates::BackfillChoices::module_defaults("resized").expect("defaults");
+    assert_eq!(
+        defaults,
+        templates::BackfillChoices {
+            prefix: String::new(),
+            max_concurrency: 100,
+            tolerated_failure_percentage: Some(5.0),
+            result_writer: Some(("resized".into(), "backfill-results/".into())),
+            child_execution_type: "EXPRESS".into(),
+        }
+    );
+    let emulator = templates::BackfillChoices::emulator(100).expect("emulator choices");
+    assert_eq!(
+        (
+            emulator.tolerated_failure_percentage,
+            emulator.result_writer,
+            emulator.child_execution_type.as_str()
+        ),
+        (None, None, "STANDARD")
+    );
+}

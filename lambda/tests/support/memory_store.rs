@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use image::{DynamicImage, Rgb, RgbImage};
 use imgresize::engine::{encode, OutputFormat};
 use imgresize::keys::MAX_KEY_BYTES;
-use imgresize::store::{NewObject, ObjectStore, StoreError};
+use imgresize::provenance::{fnv1a, Condition};
+use imgresize::store::{Fetched, NewObject, ObjectInfo, ObjectStore, StoreError};
 
 /// A 24x16 JPEG: small enough that a property test can resize it thousands of times.
 pub fn tiny_jpeg() -> Vec<u8> {
@@ -29,10 +30,29 @@ pub type Objects = BTreeMap<(String, String), Vec<u8>>;
 /// (bucket, key, body) of each PutObject.
 pub type Puts = Vec<(String, String, Vec<u8>)>;
 
-/// Objects by (bucket, key), and every call made, shared between clones.
+/// A stored object's metadata: (ETag, user metadata).
+type Heads = BTreeMap<(String, String), (String, Vec<(String, String)>)>;
+
+/// When a [`Hook`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// After a GetObject answered.
+    AfterGet,
+    /// Before a PutObject is looked at (its condition included).
+    BeforePut,
+}
+
+/// Something another writer does at a chosen moment: once, on the store.
+pub type Hook = Box<dyn FnOnce(&MemoryStore) + Send>;
+
+/// Objects by (bucket, key), and every call made, shared between clones. Writes honour S3's conditions
+/// (`If-None-Match: *`, `If-Match`) with ETags that, as S3's, depend on the content only.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     objects: Arc<Mutex<Objects>>,
+    heads: Arc<Mutex<Heads>>,
+    hooks: Arc<Mutex<Vec<(When, Hook)>>>,
+    head_calls: Arc<Mutex<Vec<String>>>,
     /// What every key not in `objects` holds, for stores where any key exists (the fuzz targets).
     any_key: Option<Arc<Vec<u8>>>,
     gets: Arc<Mutex<Vec<String>>>,
@@ -49,7 +69,55 @@ impl MemoryStore {
     }
 
     pub fn insert(&self, bucket: &str, key: &str, body: Vec<u8>) {
-        lock(&self.objects).insert((bucket.to_string(), key.to_string()), body);
+        self.insert_with_metadata(bucket, key, body, Vec::new());
+    }
+
+    pub fn insert_with_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        metadata: Vec<(String, String)>,
+    ) {
+        let id = (bucket.to_string(), key.to_string());
+        lock(&self.heads).insert(id.clone(), (etag_of(&body), metadata));
+        lock(&self.objects).insert(id, body);
+    }
+
+    /// The object's bytes, if there is one.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        lock(&self.objects)
+            .get(&(bucket.to_string(), key.to_string()))
+            .cloned()
+    }
+
+    /// The object's user metadata, if there is one.
+    pub fn metadata(&self, bucket: &str, key: &str) -> Option<Vec<(String, String)>> {
+        lock(&self.heads)
+            .get(&(bucket.to_string(), key.to_string()))
+            .map(|(_, metadata)| metadata.clone())
+    }
+
+    /// Runs `hook` once, at the next `when`.
+    pub fn on(&self, when: When, hook: impl FnOnce(&MemoryStore) + Send + 'static) {
+        lock(&self.hooks).push((when, Box::new(hook)));
+    }
+
+    fn run_hooks(&self, when: When) {
+        let due: Vec<Hook> = {
+            let mut hooks = lock(&self.hooks);
+            let (due, rest): (Vec<_>, Vec<_>) = hooks.drain(..).partition(|(w, _)| *w == when);
+            *hooks = rest;
+            due.into_iter().map(|(_, hook)| hook).collect()
+        };
+        for hook in due {
+            hook(self);
+        }
+    }
+
+    /// The key of every HeadObject so far.
+    pub fn head_calls(&self) -> Vec<String> {
+        lock(&self.head_calls).clone()
     }
 
     /// Every PutObject so far.
@@ -70,7 +138,24 @@ impl MemoryStore {
     pub fn reset_calls(&self) {
         lock(&self.gets).clear();
         lock(&self.puts).clear();
+        lock(&self.head_calls).clear();
     }
+
+    fn info(&self, bucket: &str, key: &str) -> Option<ObjectInfo> {
+        lock(&self.heads)
+            .get(&(bucket.to_string(), key.to_string()))
+            .map(|(etag, metadata)| ObjectInfo {
+                etag: Some(etag.clone()),
+                version_id: None,
+                last_modified: None,
+                metadata: metadata.iter().cloned().collect(),
+            })
+    }
+}
+
+/// A content hash in quotes, as S3 sends ETags.
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{:016x}\"", fnv1a(body))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -93,7 +178,7 @@ fn invalid_key(key: &str) -> Option<StoreError> {
 }
 
 impl ObjectStore for MemoryStore {
-    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, StoreError> {
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
         lock(&self.gets).push(key.to_string());
         if let Some(error) = invalid_key(key) {
             return Err(error);
@@ -108,12 +193,51 @@ impl ObjectStore for MemoryStore {
                 size: body.len() as u64,
             });
         }
-        Ok(body)
+        let info = self.info(bucket, key).unwrap_or_else(|| ObjectInfo {
+            etag: Some(etag_of(&body)),
+            ..ObjectInfo::default()
+        });
+        self.run_hooks(When::AfterGet);
+        Ok(Fetched { data: body, info })
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectInfo, StoreError> {
+        lock(&self.head_calls).push(key.to_string());
+        if let Some(error) = invalid_key(key) {
+            return Err(error);
+        }
+        if let Some(info) = self.info(bucket, key) {
+            return Ok(info);
+        }
+        match &self.any_key {
+            Some(body) => Ok(ObjectInfo {
+                etag: Some(etag_of(body)),
+                ..ObjectInfo::default()
+            }),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     async fn put(&self, object: NewObject<'_>) -> Result<(), StoreError> {
         if let Some(error) = invalid_key(object.key) {
             return Err(error);
+        }
+        self.run_hooks(When::BeforePut);
+        // A store that serves any key holds an object under every key, written or not.
+        let current = self
+            .info(object.bucket, object.key)
+            .and_then(|i| i.etag)
+            .or_else(|| self.any_key.as_deref().map(|body| etag_of(body)));
+        let holds = match (object.condition, &current) {
+            (None, _) | (Some(Condition::Absent), None) => true,
+            (Some(Condition::Absent), Some(_)) => false,
+            (Some(Condition::Matches(wanted)), Some(etag)) => {
+                etag.trim_matches('"') == wanted.trim_matches('"')
+            }
+            (Some(Condition::Matches(_)), None) => false,
+        };
+        if !holds {
+            return Err(StoreError::PreconditionFailed);
         }
         lock(&self.puts).push((
             object.bucket.to_string(),
@@ -123,7 +247,12 @@ impl ObjectStore for MemoryStore {
         // A store that serves any key keeps no written objects: the fuzz targets write millions of
         // distinct keys and would run out of memory (their callers drain `take_puts` instead).
         if self.any_key.is_none() {
-            self.insert(object.bucket, object.key, object.body.to_vec());
+            self.insert_with_metadata(
+                object.bucket,
+                object.key,
+                object.body.to_vec(),
+                object.metadata.to_vec(),
+            );
         }
         Ok(())
     }

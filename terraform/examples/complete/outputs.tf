@@ -57,3 +57,13 @@ output "workflow_type" {
   description = "STANDARD or EXPRESS: set the Postman collection's workflowType to it."
   value       = module.imgresize.workflow_type
 }
+
+output "backfill_state_machine_arn" {
+  description = "The backfill state machine: scripts/backfill.sh (run where this stack was applied) starts it and prints the summary."
+  value       = module.imgresize.backfill_state_machine_arn
+}
+
+output "api_backfill_url" {
+  description = "POST {} here, signed with SigV4 (service execute-api), to start a backfill run."
+  value       = module.imgresize.api_backfill_url
+}

@@ -37,3 +37,13 @@ output "api_executions_url" {
   description = "GET this URL + the execution name to see the result of a POST."
   value       = module.imgresize.api_executions_url
 }
+
+output "backfill_state_machine_arn" {
+  description = "The backfill state machine: scripts/backfill.sh (run where this stack was applied) starts it and prints the summary."
+  value       = module.imgresize.backfill_state_machine_arn
+}
+
+output "api_backfill_url" {
+  description = "POST {} here, signed with SigV4 (service execute-api), to start a backfill run."
+  value       = module.imgresize.api_backfill_url
+}
