@@ -84,6 +84,9 @@ resource "aws_iam_role" "backfill" {
 }
 
 data "aws_iam_policy_document" "backfill" {
+  # Logging and tracing as the resize machine's role (iam.tf).
+  source_policy_documents = [data.aws_iam_policy_document.sfn_logging.json]
+
   statement {
     sid       = "InvokeResizeFunction"
     effect    = "Allow"
@@ -156,32 +159,6 @@ data "aws_iam_policy_document" "backfill" {
         values   = ["s3.${local.region}.${local.dns_suffix}"]
       }
     }
-  }
-
-  # Required "*": Step Functions delivers execution logs through CloudWatch Logs' vended-log
-  # delivery API, whose actions do not support resource-level permissions.
-  statement {
-    sid    = "LogDelivery"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:DescribeLogGroups",
-      "logs:DescribeResourcePolicies",
-      "logs:GetLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:UpdateLogDelivery",
-    ]
-    resources = ["*"]
-  }
-
-  # Required "*": X-Ray actions have no resource ARN.
-  statement {
-    sid       = "XRayWrite"
-    effect    = "Allow"
-    actions   = ["xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-    resources = ["*"]
   }
 }
 

@@ -155,13 +155,18 @@ resource "aws_iam_role" "sfn" {
 }
 
 data "aws_iam_policy_document" "sfn" {
+  source_policy_documents = [data.aws_iam_policy_document.sfn_logging.json]
+
   statement {
     sid       = "InvokeResizeFunction"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
     resources = [aws_lambda_function.this.arn]
   }
+}
 
+# What every state machine of the module needs to log and trace (the resize machine and the backfill).
+data "aws_iam_policy_document" "sfn_logging" {
   # Required "*": Step Functions delivers execution logs through CloudWatch Logs' vended-log
   # delivery API, whose actions do not support resource-level permissions; AWS's documented
   # policy for Step Functions logging uses Resource "*".

@@ -191,8 +191,8 @@ EXPECTED_STATEMENTS = {
     ("lambda", "ReadOwnOutputs"): (["s3:GetObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
     ("lambda", "ListResized"): (["s3:ListBucket"], ["${local.resized_bucket_arn}"]),
     ("sfn", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
-    ("sfn", "LogDelivery"): (None, ["*"]),
-    ("sfn", "XRayWrite"): (None, ["*"]),
+    ("sfn_logging", "LogDelivery"): (None, ["*"]),
+    ("sfn_logging", "XRayWrite"): (None, ["*"]),
     ("events", "StartResizeExecution"): (["states:StartExecution"], ["${aws_sfn_state_machine.this.arn}"]),
     ("api", "StartResizeExecution"): (['${local.express ? "states:StartSyncExecution" : "states:StartExecution"}'],
                                       ["${aws_sfn_state_machine.this.arn}"]),
@@ -201,8 +201,6 @@ EXPECTED_STATEMENTS = {
     ("backfill", "ListOriginalsUnderPrefix"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
     ("backfill", "StartChildExecutions"): (["states:StartExecution"], ["${local.backfill_state_machine_arn}"]),
     ("backfill", "ManageChildExecutions"): (["states:DescribeExecution", "states:StopExecution"], ["${local.backfill_execution_arn_base}/*"]),
-    ("backfill", "LogDelivery"): (None, ["*"]),
-    ("backfill", "XRayWrite"): (None, ["*"]),
     ("eventbridge_dlq", "EventBridgeRuleDeadLetters"): (["sqs:SendMessage"], ["${aws_sqs_queue.eventbridge_dlq[0].arn}"]),
 }
 
