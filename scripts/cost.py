@@ -284,7 +284,7 @@ def render(a, r):
     w(f"**imgresize: USD per million images** (us-east-1 list prices of {as_of_range(r['price_doc'])}, "
       f"{rel(a.prices)})\n")
     w(f"Memory {mem} MB (`memory_size` default in {rel(a.variables)}); module default architecture "
-      f"{r['arch_default']}. Upload path = S3 event → EventBridge → Step Functions → Lambda (GET + PUT per output); "
+      f"{r['arch_default']}. Upload path = S3 event → EventBridge → Step Functions → Lambda (GET, and a HEAD and a PUT per output); "
       f"API path = POST /resize (API Gateway REST) instead of EventBridge. Each cell: USD per million images; "
       f"**bold** = the largest part of that row.\n")
     for cls, (label, _) in CLASSES.items():
@@ -314,9 +314,9 @@ def render(a, r):
               + f" | **{money(row['total'])}** | {money(r['api'])} | **{money(row['api_total'])}** | {dom} |")
         w("")
 
-    # Idempotency checks (work in progress): +1 HEAD per output.
+    # Without the idempotency checks (--head-per-output 0): what the HEADs add.
     if a.head_per_output == 0:
-        w("### With idempotency checks (+1 HEAD per output, not in the function yet)\n")
+        w("### With the idempotency checks (+1 HEAD per output, the default)\n")
         w("| workflow | arch | outputs | total, upload today | with the HEADs | change |")
         w("|---|---|---:|---:|---:|---:|")
         ahead = argparse.Namespace(**dict(vars(a), head_per_output=1))
@@ -417,8 +417,9 @@ def parse_args(argv):
     ap.add_argument("--get-ms", type=float, default=30.0, help="S3 GetObject round trip billed per image")
     ap.add_argument("--put-ms", type=float, default=30.0, help="S3 PutObject round trip billed per output")
     ap.add_argument("--head-ms", type=float, default=10.0, help="S3 HeadObject round trip billed per HEAD")
-    ap.add_argument("--head-per-output", type=int, default=0, choices=(0, 1),
-                    help="HEAD requests per output (0 today; 1 with the idempotency checks)")
+    ap.add_argument("--head-per-output", type=int, default=1, choices=(0, 1),
+                    help="HEAD requests per output: 1, the function's check of the output it would write "
+                         "(the API and backfill paths add a HEAD of the source; 0 shows the cost without checks)")
     ap.add_argument("--extra-output-share", type=float, default=0.2,
                     help="each output beyond the first adds this fraction of the 1-output duration")
     ap.add_argument("--arm64-ratio", type=float, default=1.0, help="arm64 duration ÷ x86_64 duration")
