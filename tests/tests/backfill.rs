@@ -91,6 +91,36 @@ fn function_twin(chain: &Chain) -> Handler<S3Store> {
     Handler::new(config, store)
 }
 
+/// Uploads objects `0..total` (each `kind`: broken bytes or a small photo) and resizes the "done" ones
+/// beforehand through the function's own handler. Returns the answers of those resizes.
+async fn seed(emulator: &Emulator, chain: &Chain, total: usize) -> Vec<Value> {
+    let s3 = emulator.s3();
+    let photo = images::jpeg(64, 48);
+    for i in 0..total {
+        let body = match kind(i) {
+            "broken" => b"not an image at all".to_vec(),
+            _ => photo.clone(),
+        };
+        s3.put_object()
+            .bucket(&chain.originals)
+            .key(key(i))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("upload");
+    }
+    let twin = function_twin(chain);
+    let mut answers = Vec::new();
+    for i in (0..total).filter(|i| kind(*i) == "done") {
+        let answer = twin
+            .handle(&json!({"bucket": chain.originals, "key": key(i)}))
+            .await
+            .expect("resized beforehand");
+        answers.push(answer);
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_of_300_objects_counts_exactly() {
     let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
@@ -114,27 +144,7 @@ async fn a_backfill_of_300_objects_counts_exactly() {
     .unwrap_or_else(|e| panic!("deploy failed: {e}"));
     let machine = chain.backfill.clone().expect("backfill deployed");
 
-    let s3 = emulator.s3();
-    let photo = images::jpeg(64, 48);
-    for i in 0..OBJECTS {
-        let body = match kind(i) {
-            "broken" => b"not an image at all".to_vec(),
-            _ => photo.clone(),
-        };
-        s3.put_object()
-            .bucket(&chain.originals)
-            .key(key(i))
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .expect("upload");
-    }
-    let twin = function_twin(&chain);
-    for i in (0..OBJECTS).filter(|i| kind(*i) == "done") {
-        let answer = twin
-            .handle(&json!({"bucket": chain.originals, "key": key(i)}))
-            .await
-            .expect("resized beforehand");
+    for answer in seed(emulator, &chain, OBJECTS).await {
         assert_eq!(answer["skipped"], json!(false), "{answer}");
     }
     let count = |k: &str| (0..OBJECTS).filter(|i| kind(*i) == k).count();
@@ -163,7 +173,7 @@ async fn a_backfill_of_300_objects_counts_exactly() {
         ),
         "{summary}"
     );
-    let written: BTreeSet<String> = buckets::keys(&s3, &chain.resized)
+    let written: BTreeSet<String> = buckets::keys(&emulator.s3(), &chain.resized)
         .await
         .expect("keys")
         .into_iter()
@@ -230,27 +240,8 @@ async fn the_backfill_script_prints_the_summary_and_a_rerun_skips() {
         .await
         .unwrap_or_else(|e| panic!("deploy failed: {e}"));
     let machine = chain.backfill.clone().expect("backfill");
-    let s3 = emulator.s3();
     let total = 12;
-    for i in 0..total {
-        let body = match kind(i) {
-            "broken" => b"not an image at all".to_vec(),
-            _ => images::jpeg(64, 48),
-        };
-        s3.put_object()
-            .bucket(&chain.originals)
-            .key(key(i))
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .expect("upload");
-    }
-    let twin = function_twin(&chain);
-    for i in (0..total).filter(|i| kind(*i) == "done") {
-        twin.handle(&json!({"bucket": chain.originals, "key": key(i)}))
-            .await
-            .expect("resized beforehand");
-    }
+    seed(emulator, &chain, total).await;
     let count = |k: &str| (0..total).filter(|i| kind(*i) == k).count();
 
     let first = backfill_script(&machine.arn).await;
@@ -293,7 +284,9 @@ async fn the_backfill_script_prints_the_summary_and_a_rerun_skips() {
     .expect("backfill machine with a ResultWriter");
     let third = backfill_script(&writer.arn).await;
     let stderr = String::from_utf8_lossy(&third.stderr);
-    let results = buckets::keys(&s3, &chain.resized).await.expect("keys");
+    let results = buckets::keys(&emulator.s3(), &chain.resized)
+        .await
+        .expect("keys");
     assert!(
         results
             .iter()
