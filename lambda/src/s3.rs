@@ -5,8 +5,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::get_object::GetObjectError;
-use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
 use aws_sdk_s3::Client;
 use std::time::Duration;
@@ -62,14 +60,8 @@ impl ObjectStore for S3Store {
             .key(key)
             .send()
             .await
-            .map_err(|error| match &error {
-                SdkError::ServiceError(context)
-                    if matches!(context.err(), GetObjectError::NoSuchKey(_)) =>
-                {
-                    StoreError::NotFound
-                }
-                _ => classify(&error),
-            })?;
+            // A missing object is a 404, which `classify` reads as NotFound.
+            .map_err(|error| classify(&error))?;
         let declared = output.content_length().and_then(|n| u64::try_from(n).ok());
         if let Some(size) = declared.filter(|&size| size > max_bytes) {
             return Err(StoreError::TooLarge { size });
@@ -98,14 +90,8 @@ impl ObjectStore for S3Store {
             .key(key)
             .send()
             .await
-            .map_err(|error| match &error {
-                SdkError::ServiceError(context)
-                    if matches!(context.err(), HeadObjectError::NotFound(_)) =>
-                {
-                    StoreError::NotFound
-                }
-                _ => classify(&error),
-            })?;
+            // A missing object is a 404, which `classify` reads as NotFound.
+            .map_err(|error| classify(&error))?;
         Ok(ObjectInfo {
             etag: output.e_tag,
             version_id: output.version_id,
