@@ -54,8 +54,8 @@ fuzz_target!(|data: &[u8]| {
     for pattern in PATTERNS {
         assert!(keys::validate_pattern(pattern).is_ok());
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
-            let first = keys::destination_key("output/", pattern, text, format, size);
-            let again = keys::destination_key("output/", pattern, text, format, size);
+            let first = keys::destination_key("output/", pattern, text, format, size, "resized");
+            let again = keys::destination_key("output/", pattern, text, format, size, "resized");
             assert_eq!(first, again);
             match &first {
                 Ok(dest) => {
@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
             }
             assert_eq!(
                 first.ok(),
-                model_destination("output/", pattern, text, format, size),
+                model_destination("output/", pattern, text, format, size, "resized"),
                 "pattern {pattern:?}, key {text:?}"
             );
         }
@@ -74,10 +74,10 @@ fuzz_target!(|data: &[u8]| {
 
     // The string as a configured pattern: refused cleanly, or usable.
     if keys::validate_pattern(text).is_ok() {
-        let dest = keys::destination_key("", text, "dir/photo.jpg", OutputFormat::Jpeg, 100);
+        let dest = keys::destination_key("", text, "dir/photo.jpg", OutputFormat::Jpeg, 100, "thumb");
         assert_eq!(
             dest.ok(),
-            model_destination("", text, "dir/photo.jpg", OutputFormat::Jpeg, 100)
+            model_destination("", text, "dir/photo.jpg", OutputFormat::Jpeg, 100, "thumb")
         );
     }
 });

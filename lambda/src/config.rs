@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::engine::rendition::{self, Rendition};
 use crate::engine::{ColorMode, Limits, QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
 
@@ -13,6 +14,11 @@ pub struct Config {
     pub dest_prefix: String,
     pub dest_key_pattern: String,
     pub default_size: u32,
+    /// What every upload becomes (`RENDITIONS`); by default one output of `default_size`, the input's
+    /// format, named `resized`.
+    pub renditions: Vec<Rendition>,
+    /// Renditions made at once: the vCPUs the function's memory buys (see [`vcpus_for_memory`]).
+    pub parallelism: usize,
     pub quality: u8,
     /// What outputs say about colour (`COLOR`), unless a request says otherwise.
     pub color: ColorMode,
@@ -35,8 +41,11 @@ pub struct S3Settings {
 
 pub const DEFAULT_PREFIX: &str = "output/";
 /// `{dir}` keeps the source's folder: without it `a/cat.jpg` and `b/cat.jpg` wrote one object, the
-/// later upload silently replacing the other's output. `b.jpg` still gives `output/b_resized.jpg`.
-pub const DEFAULT_KEY_PATTERN: &str = "{dir}{stem}_resized.{ext}";
+/// later upload silently replacing the other's output. `{name}` keeps renditions apart; the default
+/// rendition is named `resized`, so `b.jpg` still gives `output/b_resized.jpg`.
+pub const DEFAULT_KEY_PATTERN: &str = "{dir}{stem}_{name}.{ext}";
+/// Lambda gives a function one vCPU per this many MB of memory (AWS documents 1,769 MB as one vCPU).
+pub const MB_PER_VCPU: u64 = 1769;
 pub const DEFAULT_SIZE: u32 = 1000;
 pub const DEFAULT_QUALITY: u8 = 82;
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 50 * 1024 * 1024;
@@ -70,12 +79,25 @@ impl Config {
         let dest_key_pattern =
             get("DEST_KEY_PATTERN").unwrap_or_else(|| DEFAULT_KEY_PATTERN.to_string());
         crate::keys::validate_pattern(&dest_key_pattern)?;
+        let default_size = number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, SIZE_RANGE)?;
+        let renditions = match get("RENDITIONS") {
+            None => vec![Rendition::single(default_size, None)],
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| e.to_string())
+                .and_then(|value| rendition::parse_set(&value))
+                .map_err(|e| Error::Internal(format!("RENDITIONS: {e}")))?,
+        };
+        crate::keys::check_distinct(&dest_prefix, &dest_key_pattern, &renditions)
+            .map_err(|e| Error::Internal(format!("RENDITIONS and DEST_KEY_PATTERN: {e}")))?;
+        let memory_mb = number(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0, 0..=u64::MAX)?;
         let config = Config {
             dest_bucket,
             allowed_source_buckets,
             dest_prefix,
             dest_key_pattern,
-            default_size: number(&get, "DEFAULT_SIZE", DEFAULT_SIZE, SIZE_RANGE)?,
+            default_size,
+            renditions,
+            parallelism: vcpus_for_memory(memory_mb),
             quality: number(&get, "QUALITY", DEFAULT_QUALITY, QUALITY_RANGE)?,
             color: match get("COLOR") {
                 None => ColorMode::default(),
@@ -125,6 +147,15 @@ impl Config {
     }
 }
 
+/// The vCPUs a function of `memory_mb` gets, never more than this machine has; 1 when unknown (`0`, as
+/// outside Lambda). The OS's count is not the share: a 1,024 MB function sees two CPUs but is given
+/// little more than half of one.
+pub fn vcpus_for_memory(memory_mb: u64) -> usize {
+    let machine = std::thread::available_parallelism().map_or(1, usize::from);
+    let share = usize::try_from(memory_mb.div_ceil(MB_PER_VCPU)).unwrap_or(usize::MAX);
+    share.clamp(1, machine.max(1))
+}
+
 fn number<T>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
@@ -169,6 +200,7 @@ mod tests {
                 source,
                 crate::engine::OutputFormat::Jpeg,
                 DEFAULT_SIZE,
+                crate::engine::rendition::DEFAULT_NAME,
             )
         };
         assert_eq!(key("b.jpg"), Ok("output/b_resized.jpg".to_string()));
@@ -180,7 +212,9 @@ mod tests {
     fn defaults_follow_the_contract() {
         let c = config(&[("DEST_BUCKET", "out")]).expect("config");
         assert_eq!(c.dest_prefix, "output/");
-        assert_eq!(c.dest_key_pattern, "{dir}{stem}_resized.{ext}");
+        assert_eq!(c.dest_key_pattern, "{dir}{stem}_{name}.{ext}");
+        assert_eq!(c.renditions, vec![Rendition::single(1000, None)]);
+        assert_eq!(c.parallelism, 1);
         assert_eq!((c.default_size, c.quality), (1000, 82));
         assert_eq!((c.max_input_bytes, c.max_pixels), (52_428_800, 60_000_000));
         assert!(c.allows_bucket("anything"));
@@ -194,6 +228,44 @@ mod tests {
         assert_eq!(c.color, ColorMode::Keep);
         let wrong = config(&[("DEST_BUCKET", "out"), ("COLOR", "p3")]);
         assert_eq!(wrong.map_err(|e| e.code()), Err("INTERNAL"));
+    }
+
+    #[test]
+    fn renditions_are_read_and_checked() {
+        let c = config(&[
+            ("DEST_BUCKET", "out"),
+            (
+                "RENDITIONS",
+                r#"[{"name":"thumb","size":320,"fit":"cover"},{"name":"card","width":640}]"#,
+            ),
+        ])
+        .expect("config");
+        assert_eq!(c.renditions.len(), 2);
+        for (renditions, pattern) in [
+            ("not json", "{dir}{stem}_{name}.{ext}"),
+            (r#"[{"name":"a"}]"#, "{dir}{stem}_{name}.{ext}"),
+            (
+                r#"[{"name":"a","size":1},{"name":"b","size":1}]"#,
+                "{stem}.{ext}",
+            ),
+        ] {
+            let wrong = config(&[
+                ("DEST_BUCKET", "out"),
+                ("RENDITIONS", renditions),
+                ("DEST_KEY_PATTERN", pattern),
+            ]);
+            assert_eq!(wrong.map_err(|e| e.code()), Err("INTERNAL"), "{renditions}");
+        }
+    }
+
+    #[test]
+    fn parallelism_follows_the_memory_not_the_machine() {
+        let machine = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(vcpus_for_memory(0), 1);
+        assert_eq!(vcpus_for_memory(1024), 1);
+        assert_eq!(vcpus_for_memory(1769), 1);
+        assert_eq!(vcpus_for_memory(1770), 2.min(machine));
+        assert_eq!(vcpus_for_memory(10_240), 6.min(machine));
     }
 
     #[test]

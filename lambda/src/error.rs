@@ -87,6 +87,19 @@ impl Error {
         }
     }
 
+    /// The same error, its message naming the rendition it came from.
+    pub fn in_rendition(self, name: &str) -> Error {
+        let named = |message: String| format!("rendition {name:?}: {message}");
+        match self {
+            Error::InvalidRequest(m) => Error::InvalidRequest(named(m)),
+            Error::UnsupportedFormat(m) => Error::UnsupportedFormat(named(m)),
+            Error::CorruptImage(m) => Error::CorruptImage(named(m)),
+            Error::Transient(m) => Error::Transient(named(m)),
+            Error::Internal(m) => Error::Internal(named(m)),
+            other => other,
+        }
+    }
+
     /// The `error` object of a rejection.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {

@@ -1,12 +1,13 @@
-//! One invocation, top to bottom: request → fetch → (is the output already current? see
-//! [`crate::provenance`]) → engine → conditional store → response.
+//! One invocation, top to bottom: request → fetch → (are the outputs already current? see
+//! [`crate::provenance`]) → engine (every rendition, one decode) → conditional stores, all or nothing →
+//! response.
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::{info, warn, Instrument};
 
 use crate::config::Config;
-use crate::engine::{self, Options, Resized};
+use crate::engine::{self, Job, OutputFormat, Rendered, Rendition};
 use crate::error::Error;
 use crate::fetch::{fetch, Source};
 use crate::keys::destination_key;
@@ -14,8 +15,8 @@ use crate::provenance::{
     bare_etag, decide, source_id, Decision, ExistingOutput, Provenance, Settings, SkipReason,
 };
 use crate::request::{self, ResizeRequest};
-use crate::response::{to_json, Done, Rejected, Skipped, SourceSummary, Success};
-use crate::store::{head, store, NewObject, ObjectStore, Stored};
+use crate::response::{to_json, Done, OutputSummary, Rejected, Skipped, SourceSummary, Success};
+use crate::store::{head, remove, store, NewObject, ObjectStore, Stored};
 
 /// Conditional writes lost in a row before giving up with a retryable error. Each loss means another
 /// execution wrote the same output in between; two concurrent events of one key lose at most once each.
@@ -24,6 +25,14 @@ const MAX_CONDITIONAL_WRITES: usize = 4;
 pub struct Handler<S> {
     config: Config,
     store: S,
+}
+
+/// One output to make: which rendition, in which format, where, recording what.
+struct Planned<'a> {
+    rendition: &'a Rendition,
+    format: OutputFormat,
+    key: String,
+    provenance: Provenance,
 }
 
 impl<S: ObjectStore> Handler<S> {
@@ -64,7 +73,7 @@ impl<S: ObjectStore> Handler<S> {
 
     async fn process(&self, event: &Value) -> Result<Done, Error> {
         let request = request::parse(event, &self.config)?;
-        info!(bucket = %request.bucket, key = %request.key, size = request.size,
+        info!(bucket = %request.bucket, key = %request.key, renditions = request.renditions.len(),
               sequencer = request.sequencer.as_deref().unwrap_or(""), "request");
         self.check_bucket(&request)?;
         let source = fetch(
@@ -80,19 +89,9 @@ impl<S: ObjectStore> Handler<S> {
         }
         self.check_not_own_output(&request.bucket, &source.key)?;
 
-        // The header alone tells the output's format, so its key: the output is checked before decoding.
+        // The header alone tells the outputs' formats, so their keys: they are checked before decoding.
         let header = engine::inspect(&source.data, &self.config.limits())?;
-        let format = request
-            .format
-            .unwrap_or_else(|| header.format.default_output());
-        let dest_key = destination_key(
-            &self.config.dest_prefix,
-            &self.config.dest_key_pattern,
-            &source.key,
-            format,
-            request.size,
-        )?;
-        let provenance = self.provenance(&request, &source, format);
+        let planned = self.plan(&request, &source, header.format)?;
         let summary = SourceSummary {
             bucket: request.bucket.clone(),
             key: source.key.clone(),
@@ -101,52 +100,240 @@ impl<S: ObjectStore> Handler<S> {
             format: header.format,
             bytes: source.data.len(),
         };
-        let skip = |reason: SkipReason| {
-            info!(bucket = %request.bucket, key = %source.key, dest_key = %dest_key,
-                  reason = reason.code(), "skipped");
-            Ok(Done::Skipped(Skipped::new(
-                self.config.dest_bucket.clone(),
-                dest_key.clone(),
-                reason,
-                summary.clone(),
-            )))
-        };
 
-        let metadata = provenance.metadata();
-        let mut resized: Option<Resized> = None;
-        let mut data = Some(source.data);
-        for _ in 0..MAX_CONDITIONAL_WRITES {
-            let existing = self.existing_output(&dest_key).await?;
-            let (condition, verify_source) = match decide(&provenance, existing.as_ref()) {
-                Decision::Skip(reason) => return skip(reason),
+        let mut decisions = Vec::with_capacity(planned.len());
+        for output in &planned {
+            let existing = self.existing_output(&output.key).await?;
+            decisions.push(decide(&output.provenance, existing.as_ref()));
+        }
+        let to_make: Vec<bool> = decisions
+            .iter()
+            .map(|d| matches!(d, Decision::Write { .. }))
+            .collect();
+        if !to_make.contains(&true) {
+            // Nothing to write. A newer output anywhere means a later event owns this key's outputs.
+            let reason = decisions
+                .iter()
+                .find_map(|d| match d {
+                    Decision::Skip(SkipReason::NewerOutputExists) => {
+                        Some(SkipReason::NewerOutputExists)
+                    }
+                    _ => None,
+                })
+                .unwrap_or(SkipReason::UpToDate);
+            return Ok(self.skipped(reason, &planned, &decisions, summary));
+        }
+
+        // Every output is encoded before the first write: a rendition that cannot be made leaves
+        // nothing behind. Only renditions with an output to write are made.
+        let renditions: Vec<Rendition> = request
+            .renditions
+            .iter()
+            .filter(|r| {
+                planned
+                    .iter()
+                    .zip(&to_make)
+                    .any(|(p, &make)| make && p.rendition.name == r.name)
+            })
+            .cloned()
+            .collect();
+        let job = Job {
+            renditions,
+            quality: request.quality,
+            color: request.color,
+            parallelism: self.config.parallelism,
+        };
+        let rendered = run_engine(source.data, job, self.config.limits()).await?;
+
+        let verify_source = decisions.iter().any(|d| {
+            matches!(
+                d,
                 Decision::Write {
-                    condition,
-                    verify_source,
-                } => (condition, verify_source),
+                    verify_source: true,
+                    ..
+                }
+            )
+        });
+        if verify_source
+            && self
+                .source_changed(&request.bucket, &source.key, &planned[0].provenance)
+                .await?
+        {
+            return Ok(self.skipped(SkipReason::SourceChanged, &planned, &decisions, summary));
+        }
+
+        let mut written: Vec<&Planned> = Vec::new();
+        let mut outputs = Vec::with_capacity(planned.len());
+        let mut first_skip = None;
+        for (output, decision) in planned.iter().zip(decisions) {
+            let Decision::Write { condition, .. } = decision else {
+                if let Decision::Skip(reason) = decision {
+                    first_skip = first_skip.or(Some(reason));
+                    outputs.push(OutputSummary::skipped(
+                        &output.rendition.name,
+                        output.format,
+                        &output.key,
+                        reason,
+                    ));
+                }
+                continue;
             };
-            let options = Options {
-                size: request.size,
-                format: Some(format),
-                quality: request.quality,
-                color: request.color,
+            let Some(image) = rendered
+                .outputs
+                .iter()
+                .find(|o| o.name == output.rendition.name && o.format == output.format)
+            else {
+                self.remove_written(&written).await;
+                return Err(Error::Internal(format!(
+                    "rendition {:?} made no {} output",
+                    output.rendition.name,
+                    output.format.name()
+                )));
             };
-            let image = match (resized.take(), data.take()) {
-                (Some(image), _) => image,
-                (None, Some(data)) => run_engine(data, options, self.config.limits()).await?,
-                (None, None) => return Err(Error::Internal("the source was consumed".into())),
-            };
-            if verify_source
-                && self
-                    .source_changed(&request.bucket, &source.key, &provenance)
-                    .await?
+            match self
+                .write(output, image, condition, (&request.bucket, &source.key))
+                .await
             {
-                return skip(SkipReason::SourceChanged);
+                Ok(Some(reason)) => {
+                    first_skip = first_skip.or(Some(reason));
+                    outputs.push(OutputSummary::skipped(
+                        &output.rendition.name,
+                        output.format,
+                        &output.key,
+                        reason,
+                    ));
+                }
+                Ok(None) => {
+                    written.push(output);
+                    outputs.push(OutputSummary::written(
+                        &output.rendition.name,
+                        output.format,
+                        &output.key,
+                        image.width,
+                        image.height,
+                        image.bytes.len(),
+                    ));
+                }
+                Err(error) => {
+                    let error = error.in_rendition(&output.rendition.name);
+                    warn!(error = %error, written = written.len(), "a write failed; removing this invocation's outputs");
+                    self.remove_written(&written).await;
+                    return Err(error);
+                }
             }
+        }
+        let Rendered { source: read, .. } = rendered;
+        let summary = SourceSummary {
+            width: read.width,
+            height: read.height,
+            format: read.format,
+            ..summary
+        };
+        info!(bucket = %request.bucket, key = %source.key, written = written.len(),
+              outputs = outputs.len(), "resized");
+        if written.is_empty() {
+            let reason = first_skip.unwrap_or(SkipReason::UpToDate);
+            return Ok(Done::Skipped(Skipped::new(
+                self.config.dest_bucket.clone(),
+                reason,
+                summary,
+                outputs,
+            )));
+        }
+        Ok(Done::Written(Success::new(
+            self.config.dest_bucket.clone(),
+            summary,
+            outputs,
+        )))
+    }
+
+    /// Every output of the request: its key (refused if two would share one) and what it records.
+    fn plan<'a>(
+        &self,
+        request: &'a ResizeRequest,
+        source: &Source,
+        input: engine::InputFormat,
+    ) -> Result<Vec<Planned<'a>>, Error> {
+        let mut planned: Vec<Planned> = Vec::new();
+        for rendition in &request.renditions {
+            for format in rendition.formats_for(input) {
+                let key = destination_key(
+                    &self.config.dest_prefix,
+                    &self.config.dest_key_pattern,
+                    &source.key,
+                    format,
+                    rendition.key_size(),
+                    &rendition.name,
+                )?;
+                if planned.iter().any(|p| p.key == key) {
+                    return Err(Error::InvalidRequest(format!(
+                        "two outputs would be written to {key:?}"
+                    )));
+                }
+                let settings = Settings {
+                    rendition,
+                    format,
+                    quality: rendition.quality.unwrap_or(request.quality),
+                    color: request.color,
+                    dest_prefix: &self.config.dest_prefix,
+                    dest_key_pattern: &self.config.dest_key_pattern,
+                    cache_control: self.config.cache_control.as_deref(),
+                };
+                planned.push(Planned {
+                    rendition,
+                    format,
+                    key,
+                    provenance: self.provenance(request, source, settings.fingerprint()),
+                });
+            }
+        }
+        Ok(planned)
+    }
+
+    /// The answer when nothing is written.
+    fn skipped(
+        &self,
+        reason: SkipReason,
+        planned: &[Planned],
+        decisions: &[Decision],
+        summary: SourceSummary,
+    ) -> Done {
+        let outputs = planned
+            .iter()
+            .zip(decisions)
+            .map(|(p, d)| {
+                let reason = match d {
+                    Decision::Skip(own) => *own,
+                    Decision::Write { .. } => reason,
+                };
+                OutputSummary::skipped(&p.rendition.name, p.format, &p.key, reason)
+            })
+            .collect();
+        info!(bucket = %summary.bucket, key = %summary.key, reason = reason.code(), "skipped");
+        Done::Skipped(Skipped::new(
+            self.config.dest_bucket.clone(),
+            reason,
+            summary,
+            outputs,
+        ))
+    }
+
+    /// Writes one output under `condition`; a lost race is decided again. `Some(reason)` when it was
+    /// left as another execution wrote it, or because the source (`bucket`, `key`) changed meanwhile.
+    async fn write(
+        &self,
+        output: &Planned<'_>,
+        image: &engine::Output,
+        mut condition: crate::provenance::Condition,
+        (bucket, key): (&str, &str),
+    ) -> Result<Option<SkipReason>, Error> {
+        let metadata = output.provenance.metadata();
+        for _ in 0..MAX_CONDITIONAL_WRITES {
             let stored = store(
                 &self.store,
                 NewObject {
                     bucket: &self.config.dest_bucket,
-                    key: &dest_key,
+                    key: &output.key,
                     body: &image.bytes,
                     content_type: image.format.content_type(),
                     cache_control: self.config.cache_control.as_deref(),
@@ -157,53 +344,61 @@ impl<S: ObjectStore> Handler<S> {
             .await?;
             match stored {
                 Stored::Written => {
-                    info!(
-                        bucket = %request.bucket, key = %source.key, dest_key = %dest_key,
-                        width = image.width, height = image.height, bytes = image.bytes.len(),
-                        "resized"
-                    );
-                    let summary = SourceSummary {
-                        width: image.source.width,
-                        height: image.source.height,
-                        format: image.source.format,
-                        ..summary
-                    };
-                    return Ok(Done::Written(Success::new(
-                        self.config.dest_bucket.clone(),
-                        dest_key,
-                        &image,
-                        summary,
-                    )));
+                    info!(dest_key = %output.key, rendition = %output.rendition.name,
+                          width = image.width, height = image.height, bytes = image.bytes.len(), "written");
+                    return Ok(None);
                 }
                 // Another execution wrote the output between our look and our write: look again.
                 Stored::ConditionFailed => {
-                    info!(dest_key = %dest_key, "conditional write lost a race; deciding again");
-                    resized = Some(image);
+                    info!(dest_key = %output.key, "conditional write lost a race; deciding again");
+                    let existing = self.existing_output(&output.key).await?;
+                    match decide(&output.provenance, existing.as_ref()) {
+                        Decision::Skip(reason) => return Ok(Some(reason)),
+                        Decision::Write {
+                            verify_source: true,
+                            ..
+                        } if self.source_changed(bucket, key, &output.provenance).await? => {
+                            return Ok(Some(SkipReason::SourceChanged))
+                        }
+                        Decision::Write {
+                            condition: next, ..
+                        } => condition = next,
+                    }
                 }
             }
         }
         Err(Error::Transient(format!(
-            "s3://{}/{dest_key} kept changing under {MAX_CONDITIONAL_WRITES} conditional writes",
-            self.config.dest_bucket
+            "s3://{}/{} kept changing under {MAX_CONDITIONAL_WRITES} conditional writes",
+            self.config.dest_bucket, output.key
         )))
     }
 
-    /// What the output will record it was made from.
-    fn provenance(
-        &self,
-        request: &ResizeRequest,
-        source: &Source,
-        format: engine::OutputFormat,
-    ) -> Provenance {
-        let settings = Settings {
-            size: request.size,
-            format,
-            quality: request.quality,
-            color: request.color,
-            dest_prefix: &self.config.dest_prefix,
-            dest_key_pattern: &self.config.dest_key_pattern,
-            cache_control: self.config.cache_control.as_deref(),
-        };
+    /// All or nothing: removes the outputs this invocation wrote, each only while it still holds what
+    /// this invocation wrote (another execution may have replaced it since; that one is kept).
+    async fn remove_written(&self, written: &[&Planned<'_>]) {
+        for output in written {
+            let still_ours = match self.existing_output(&output.key).await {
+                Ok(Some(existing)) => existing.provenance.as_ref() == Some(&output.provenance),
+                Ok(None) => false,
+                Err(error) => {
+                    warn!(dest_key = %output.key, error = %error, "cannot tell whether an output is still ours; left in place");
+                    false
+                }
+            };
+            if !still_ours {
+                continue;
+            }
+            match remove(&self.store, &self.config.dest_bucket, &output.key).await {
+                Ok(()) => info!(dest_key = %output.key, "removed"),
+                Err(error) => {
+                    warn!(dest_key = %output.key, error = %error, "could not remove an output")
+                }
+            }
+        }
+    }
+
+    /// What an output will record it was made from.
+    fn provenance(&self, request: &ResizeRequest, source: &Source, settings: String) -> Provenance {
         Provenance {
             source_etag: source
                 .info
@@ -215,7 +410,7 @@ impl<S: ObjectStore> Handler<S> {
             source_last_modified: source.info.last_modified.clone(),
             source: source_id(&request.bucket, &source.key),
             sequencer: request.sequencer.clone(),
-            settings: settings.fingerprint(),
+            settings,
         }
     }
 
@@ -274,12 +469,8 @@ impl<S: ObjectStore> Handler<S> {
 }
 
 /// The engine is CPU-bound: it runs off the async runtime.
-async fn run_engine(
-    data: Vec<u8>,
-    options: Options,
-    limits: engine::Limits,
-) -> Result<Resized, Error> {
-    off_the_runtime(move || engine::resize(&data, &options, &limits)).await
+async fn run_engine(data: Vec<u8>, job: Job, limits: engine::Limits) -> Result<Rendered, Error> {
+    off_the_runtime(move || engine::render(&data, &job, &limits)).await
 }
 
 /// Runs `work` on the blocking pool. A panic in it (a bug of ours: the JPEG decoder lets only libjpeg's

@@ -3,12 +3,12 @@
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
-use crate::engine::OutputFormat;
+use crate::engine::{InputFormat, OutputFormat, Rendition};
 use crate::error::Error;
 
 /// S3's limit on a key's length, in UTF-8 bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
-const PLACEHOLDERS: [&str; 4] = ["{dir}", "{stem}", "{ext}", "{size}"];
+const PLACEHOLDERS: [&str; 5] = ["{dir}", "{stem}", "{ext}", "{size}", "{name}"];
 
 /// How the request's key is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -71,13 +71,14 @@ pub fn validate_pattern(pattern: &str) -> Result<(), Error> {
 
 /// Where the resized image of `source_key` is written: `prefix` + the pattern with `{dir}` (the
 /// source's folder, with its `/`), `{stem}`, `{ext}` (the source's own extension when it names the
-/// output format, else the format's usual one) and `{size}` filled in.
+/// output format, else the format's usual one), `{size}` and `{name}` (the rendition's) filled in.
 pub fn destination_key(
     prefix: &str,
     pattern: &str,
     source_key: &str,
     format: OutputFormat,
     size: u32,
+    name: &str,
 ) -> Result<String, Error> {
     let (dir, file) = match source_key.rfind('/') {
         Some(slash) => source_key.split_at(slash + 1),
@@ -104,9 +105,10 @@ pub fn destination_key(
     // (one replace after another turned the key `{ext}.jpg` into `jpg_resized.jpg`).
     let mut rest = pattern;
     'scan: while !rest.is_empty() {
-        for (placeholder, value) in PLACEHOLDERS
-            .iter()
-            .zip([dir, stem, extension, size.as_str()])
+        for (placeholder, value) in
+            PLACEHOLDERS
+                .iter()
+                .zip([dir, stem, extension, size.as_str(), name])
         {
             if let Some(after) = rest.strip_prefix(placeholder) {
                 key.push_str(value);
@@ -128,6 +130,48 @@ pub fn destination_key(
     Ok(key)
 }
 
+/// Refuses a set of renditions two of whose outputs would be written to one key, for a source of any
+/// format: the later write would silently replace the other (`same` and `jpeg` for a JPEG; two
+/// renditions under a pattern without `{name}` or a distinguishing `{size}`).
+pub fn check_distinct(prefix: &str, pattern: &str, renditions: &[Rendition]) -> Result<(), String> {
+    const PROBES: [(&str, InputFormat); 6] = [
+        ("d/s.jpg", InputFormat::Jpeg),
+        ("d/s.png", InputFormat::Png),
+        ("d/s.webp", InputFormat::Webp),
+        ("d/s.gif", InputFormat::Gif),
+        ("d/s.bmp", InputFormat::Bmp),
+        ("d/s", InputFormat::Jpeg),
+    ];
+    for (probe, input) in PROBES {
+        let mut seen: Vec<(String, &str, OutputFormat)> = Vec::new();
+        for rendition in renditions {
+            for format in rendition.formats_for(input) {
+                let key = destination_key(
+                    prefix,
+                    pattern,
+                    probe,
+                    format,
+                    rendition.key_size(),
+                    &rendition.name,
+                )
+                .map_err(|e| e.to_string())?;
+                if let Some((_, other, other_format)) = seen.iter().find(|(k, _, _)| *k == key) {
+                    return Err(format!(
+                        "renditions {other:?} ({}) and {:?} ({}) would both be written to {key:?} for a {} \
+                         source: give them distinct names and put {{name}} in the key pattern, or drop one format",
+                        other_format.name(),
+                        rendition.name,
+                        format.name(),
+                        input.default_output().name(),
+                    ));
+                }
+                seen.push((key, &rendition.name, format));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +180,8 @@ mod tests {
     const PATTERN: &str = "{stem}_resized.{ext}";
 
     fn dest(key: &str) -> Result<String, &'static str> {
-        destination_key("output/", PATTERN, key, OutputFormat::Jpeg, 1000).map_err(|e| e.code())
+        destination_key("output/", PATTERN, key, OutputFormat::Jpeg, 1000, "resized")
+            .map_err(|e| e.code())
     }
 
     #[test]
@@ -207,11 +252,47 @@ mod tests {
             "a/b/c.png",
             OutputFormat::Webp,
             640,
+            "card",
         );
         assert_eq!(key.ok().as_deref(), Some("a/b/640/c.webp"));
+        let key = destination_key(
+            "out/",
+            "{dir}{stem}_{name}.{ext}",
+            "a/c.JPG",
+            OutputFormat::Jpeg,
+            320,
+            "thumb",
+        );
+        assert_eq!(key.ok().as_deref(), Some("out/a/c_thumb.JPG"));
         assert!(validate_pattern("{dir}{stem}-{size}.{ext}").is_ok());
         assert!(validate_pattern("{stem}.{extension}").is_err());
         assert!(validate_pattern("{ext}").is_err());
+    }
+
+    #[test]
+    fn outputs_that_would_share_a_key_are_refused() {
+        let set = |json: serde_json::Value| -> Vec<Rendition> {
+            serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let named = "{dir}{stem}_{name}.{ext}";
+        let two = set(serde_json::json!([
+            {"name": "thumb", "size": 320, "formats": ["webp", "jpeg"]},
+            {"name": "full", "size": 1280, "formats": ["same"]}
+        ]));
+        assert_eq!(check_distinct("o/", named, &two), Ok(()));
+        // Without {name} and {size}, the two renditions meet.
+        let refused = check_distinct("o/", "{dir}{stem}.{ext}", &two);
+        assert!(refused.is_err_and(|e| e.contains("\"thumb\"") && e.contains("\"full\"")));
+        assert_eq!(
+            check_distinct("o/", "{dir}{size}/{stem}.{ext}", &two),
+            Ok(())
+        );
+        // `same` is `jpeg` for a JPEG and `png` for a PNG, GIF or BMP.
+        for clash in ["jpeg", "png", "webp"] {
+            let one =
+                set(serde_json::json!([{"name": "a", "size": 1, "formats": ["same", clash]}]));
+            assert!(check_distinct("o/", named, &one).is_err(), "same + {clash}");
+        }
     }
 
     proptest! {

@@ -22,7 +22,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::engine::{ColorMode, OutputFormat};
+use crate::engine::{ColorMode, Fit, Gravity, OutputFormat, Rendition};
 
 /// Bump when the engine's output for the same input and settings changes (a new resampler, encoder
 /// settings, colour handling): every output's fingerprint changes with it, so the next event or backfill
@@ -40,11 +40,12 @@ pub mod keys {
     pub const SETTINGS: &str = "imgresize-settings";
 }
 
-/// Everything that determines an output's bytes, key and headers, hashed.
+/// Everything that determines one output's bytes, key and headers, hashed.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings<'a> {
-    pub size: u32,
+    pub rendition: &'a Rendition,
     pub format: OutputFormat,
+    /// The quality the output is encoded at (the rendition's, else the request's).
     pub quality: u8,
     pub color: ColorMode,
     pub dest_prefix: &'a str,
@@ -55,17 +56,37 @@ pub struct Settings<'a> {
 impl Settings<'_> {
     /// `e<ENGINE_VERSION>-<16 hex digits>`: FNV-1a 64 of a canonical text of the settings. Stable across
     /// builds and platforms (no `std` hasher, whose output Rust does not promise to keep).
+    ///
+    /// An output made like the single output before renditions (a `size` box, `inside`) hashes the text
+    /// it hashed then, with the key pattern as it applies to this output (`{name}` filled in, which the
+    /// default pattern now carries): upgrading does not remake every stored output. Other renditions
+    /// add their box, fit, gravity and background.
     pub fn fingerprint(&self) -> String {
-        let text = format!(
+        let r = self.rendition;
+        let pattern = self.dest_key_pattern.replace("{name}", &r.name);
+        let mut text = format!(
             "engine={ENGINE_VERSION}\nsize={}\nformat={}\nquality={}\ncolor={}\nprefix={}\npattern={}\ncache-control={}",
-            self.size,
+            r.key_size(),
             self.format.name(),
             self.quality,
             self.color.as_str(),
             self.dest_prefix,
-            self.dest_key_pattern,
+            pattern,
             self.cache_control.unwrap_or("")
         );
+        let like_the_single_output = r.fit == Fit::Inside
+            && r.size.is_some()
+            && r.gravity == Gravity::Centre
+            && r.background.is_none();
+        if !like_the_single_output {
+            let (width, height) = r.bounds();
+            text.push_str(&format!(
+                "\nbox={width}x{height}\nfit={}\ngravity={:?}\nbackground={}",
+                r.fit.name(),
+                r.gravity,
+                r.background.map(String::from).unwrap_or_default()
+            ));
+        }
         format!("e{ENGINE_VERSION}-{:016x}", fnv1a(text.as_bytes()))
     }
 }
@@ -422,20 +443,52 @@ mod tests {
 
     #[test]
     fn the_fingerprint_is_stable_and_covers_every_setting() {
+        let single = Rendition::single(1000, None);
         let base = Settings {
-            size: 1000,
+            rendition: &single,
             format: OutputFormat::Jpeg,
             quality: 82,
             color: ColorMode::Srgb,
             dest_prefix: "output/",
-            dest_key_pattern: "{dir}{stem}_resized.{ext}",
+            dest_key_pattern: "{dir}{stem}_{name}.{ext}",
             cache_control: None,
         };
         // A stored value (FNV-1a 64 checked with an independent Python one-liner): if this changes, every
         // deployed output is remade by the next event or backfill. Bump ENGINE_VERSION on purpose instead.
+        // It is the value the single output had before renditions, under the pattern
+        // `{dir}{stem}_resized.{ext}`, which the default pattern gives the default rendition.
         assert_eq!(base.fingerprint(), "e1-02d404f7a24a462d");
+        let smaller = Rendition::single(999, None);
+        let renamed = Rendition {
+            name: "thumb".into(),
+            ..single.clone()
+        };
+        let covered = Rendition {
+            fit: Fit::Cover,
+            ..single.clone()
+        };
+        let attention = Rendition {
+            fit: Fit::Cover,
+            gravity: Gravity::Attention,
+            ..single.clone()
+        };
         let variants = [
-            Settings { size: 999, ..base },
+            Settings {
+                rendition: &smaller,
+                ..base
+            },
+            Settings {
+                rendition: &renamed,
+                ..base
+            },
+            Settings {
+                rendition: &covered,
+                ..base
+            },
+            Settings {
+                rendition: &attention,
+                ..base
+            },
             Settings {
                 format: OutputFormat::Webp,
                 ..base
@@ -464,6 +517,18 @@ mod tests {
         for variant in variants {
             assert_ne!(variant.fingerprint(), base.fingerprint(), "{variant:?}");
         }
+        assert_ne!(
+            Settings {
+                rendition: &covered,
+                ..base
+            }
+            .fingerprint(),
+            Settings {
+                rendition: &attention,
+                ..base
+            }
+            .fingerprint()
+        );
     }
 
     proptest! {

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::engine::rendition::{self, Rendition};
 use crate::engine::{ColorMode, OutputFormat};
 use crate::engine::{QUALITY_RANGE, SIZE_RANGE};
 use crate::error::Error;
@@ -23,9 +24,10 @@ pub struct ResizeRequest {
     pub bucket: String,
     pub key: String,
     pub key_encoding: KeyEncoding,
-    /// Longest edge of the output, 1..=10000.
-    pub size: u32,
-    pub format: Option<OutputFormat>,
+    /// What to make, checked: the request's `renditions`; or, for the seed's `size`/`format`, one
+    /// output named `resized`; or, when the request names none of these, the configuration's.
+    pub renditions: Vec<Rendition>,
+    /// For renditions that name no quality.
     pub quality: u8,
     pub color: ColorMode,
     /// The S3 event's `detail.object.sequencer` (upper-case hex): orders events of one key. `None` on the
@@ -41,6 +43,7 @@ struct Direct {
     key: String,
     size: Option<i64>,
     format: Option<String>,
+    renditions: Option<Value>,
     quality: Option<i64>,
     color: Option<String>,
     key_encoding: Option<KeyEncoding>,
@@ -74,6 +77,7 @@ fn from_s3_notification(event: &Value) -> Result<Direct, Error> {
         key: record.s3.object.key.unwrap_or_default(),
         size: None,
         format: None,
+        renditions: None,
         quality: None,
         color: None,
         key_encoding: Some(KeyEncoding::Url),
@@ -96,6 +100,7 @@ fn from_eventbridge(event: &Value) -> Result<Direct, Error> {
         key: text("/object/key").unwrap_or_default().to_string(),
         size: None,
         format: None,
+        renditions: None,
         quality: None,
         color: None,
         key_encoding: Some(KeyEncoding::Url),
@@ -117,7 +122,7 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         )));
     }
     let size = match direct.size {
-        None => config.default_size,
+        None => None,
         Some(size) => u32::try_from(size)
             .ok()
             .filter(|s| SIZE_RANGE.contains(s))
@@ -127,7 +132,8 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
                     SIZE_RANGE.start(),
                     SIZE_RANGE.end()
                 ))
-            })?,
+            })
+            .map(Some)?,
     };
     let quality = match direct.quality {
         None => config.quality,
@@ -142,13 +148,30 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
                 ))
             })?,
     };
-    let format =
-        match direct.format.as_deref() {
-            None => None,
-            Some(name) => Some(OutputFormat::parse(name).ok_or_else(|| {
-                invalid(&format!("format must be jpeg, png or webp, got {name:?}"))
-            })?),
-        };
+    let format = match direct.format.as_deref() {
+        None => None,
+        Some(name) => Some(OutputFormat::parse(name).ok_or_else(|| {
+            invalid(&format!(
+                "format must be one of {}, got {name:?}",
+                OutputFormat::NAMES.join(", ")
+            ))
+        })?),
+    };
+    let renditions = match (direct.renditions, size, format) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(invalid(
+                "give renditions, or size and format for one output, not both",
+            ))
+        }
+        (Some(set), None, None) => rendition::parse_set(&set).map_err(|e| invalid(&e))?,
+        (None, None, None) => config.renditions.clone(),
+        (None, size, format) => vec![Rendition::single(
+            size.unwrap_or(config.default_size),
+            format,
+        )],
+    };
+    crate::keys::check_distinct(&config.dest_prefix, &config.dest_key_pattern, &renditions)
+        .map_err(|e| invalid(&e))?;
     let color = match direct.color.as_deref() {
         None => config.color,
         Some(name) => name.parse()?,
@@ -165,8 +188,7 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
         bucket: direct.bucket,
         key: direct.key,
         key_encoding: direct.key_encoding.unwrap_or_default(),
-        size,
-        format,
+        renditions,
         quality,
         color,
         sequencer,
@@ -207,8 +229,7 @@ mod tests {
                 bucket: "in".into(),
                 key: "a b.jpg".into(),
                 key_encoding: KeyEncoding::Raw,
-                size: 640,
-                format: None,
+                renditions: vec![Rendition::single(640, None)],
                 quality: 82,
                 color: ColorMode::Srgb,
                 sequencer: None,
@@ -246,8 +267,15 @@ mod tests {
                            "objectSize": "", "keyEncoding": "url", "sequencer": "0062e99a88dc407460"});
         let request = parse(&event, &config()).expect("valid");
         assert_eq!(request.key_encoding, KeyEncoding::Url);
-        assert_eq!(request.size, 1000);
+        assert_eq!(request.renditions, vec![Rendition::single(1000, None)]);
         assert_eq!(request.sequencer.as_deref(), Some("0062E99A88DC407460"));
+        // With renditions configured, the module renders the transformer's size as null: theirs apply.
+        let mut configured = config();
+        configured.renditions = vec![Rendition::single(320, Some(OutputFormat::Webp))];
+        let mut null_size = event.clone();
+        null_size["size"] = json!(null);
+        let request = parse(&null_size, &configured).expect("valid");
+        assert_eq!(request.renditions, configured.renditions);
         // An event without a sequencer: the transformer fills the placeholder with "".
         let mut without = event.clone();
         without["sequencer"] = json!("");
@@ -261,8 +289,34 @@ mod tests {
             &config(),
         )
         .expect("valid");
-        assert_eq!((request.size, request.quality), (1000, 50));
-        assert_eq!(request.format, Some(OutputFormat::Webp));
+        assert_eq!(request.quality, 50);
+        assert_eq!(
+            request.renditions,
+            vec![Rendition::single(1000, Some(OutputFormat::Webp))]
+        );
+    }
+
+    #[test]
+    fn renditions_in_the_request() {
+        let request = parse(
+            &json!({"bucket": "in", "key": "k.jpg", "renditions": [
+                {"name": "thumb", "size": 320, "fit": "cover", "formats": ["webp", "jpeg"]},
+                {"name": "full", "width": 1280}
+            ]}),
+            &config(),
+        )
+        .expect("valid");
+        assert_eq!(request.renditions.len(), 2);
+        assert_eq!(request.renditions[0].fit, crate::engine::Fit::Cover);
+        for bad in [
+            json!({"bucket": "in", "key": "k", "size": 5, "renditions": [{"name": "a", "size": 1}]}),
+            json!({"bucket": "in", "key": "k", "renditions": []}),
+            json!({"bucket": "in", "key": "k", "renditions": "thumb"}),
+            // Two outputs on one key: a JPEG source's `same` is `jpeg`.
+            json!({"bucket": "in", "key": "k", "renditions": [{"name": "a", "size": 1, "formats": ["same", "jpeg"]}]}),
+        ] {
+            assert_eq!(code(bad.clone()), "INVALID_REQUEST", "{bad}");
+        }
     }
 
     #[test]
@@ -377,7 +431,7 @@ mod tests {
             match parse(&event, &config()) {
                 Ok(request) => {
                     prop_assert!(!request.bucket.is_empty() && !request.key.is_empty());
-                    prop_assert!(SIZE_RANGE.contains(&request.size));
+                    prop_assert!(rendition::check_set(&request.renditions).is_ok());
                 }
                 Err(error) => prop_assert_eq!(error.code(), "INVALID_REQUEST"),
             }

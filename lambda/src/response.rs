@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::{InputFormat, Resized};
+use crate::engine::{InputFormat, OutputFormat};
 use crate::error::{Error, ErrorBody};
 use crate::provenance::SkipReason;
 
@@ -23,6 +23,62 @@ pub struct Success {
     pub format: &'static str,
     /// What was read: for logs, the demo's table and callers who want to know.
     pub source: SourceSummary,
+    /// Every output, in the order of the renditions and their formats; `destKey` and the fields above
+    /// describe the first one written.
+    pub outputs: Vec<OutputSummary>,
+}
+
+/// One output of the answer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSummary {
+    /// The rendition's name.
+    pub name: String,
+    pub format: &'static str,
+    pub key: String,
+    /// Absent for an output that was not made again (`skipped`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<usize>,
+    /// Why this output was left as it is (`UP_TO_DATE`, `NEWER_OUTPUT_EXISTS`); absent when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
+}
+
+impl OutputSummary {
+    pub fn written(
+        name: &str,
+        format: OutputFormat,
+        key: &str,
+        width: u32,
+        height: u32,
+        bytes: usize,
+    ) -> Self {
+        OutputSummary {
+            name: name.to_string(),
+            format: format.name(),
+            key: key.to_string(),
+            width: Some(width),
+            height: Some(height),
+            bytes: Some(bytes),
+            skipped: None,
+        }
+    }
+
+    pub fn skipped(name: &str, format: OutputFormat, key: &str, reason: SkipReason) -> Self {
+        OutputSummary {
+            name: name.to_string(),
+            format: format.name(),
+            key: key.to_string(),
+            width: None,
+            height: None,
+            bytes: None,
+            skipped: Some(reason.code()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,15 +106,18 @@ pub struct Skipped {
     pub dest_key: String,
     pub body: String,
     pub source: SourceSummary,
+    pub outputs: Vec<OutputSummary>,
 }
 
 impl Skipped {
+    /// `dest_key` is the first output's.
     pub fn new(
         dest_bucket: String,
-        dest_key: String,
         reason: SkipReason,
         source: SourceSummary,
+        outputs: Vec<OutputSummary>,
     ) -> Self {
+        let dest_key = outputs.first().map(|o| o.key.clone()).unwrap_or_default();
         Skipped {
             ok: true,
             status_code: 200,
@@ -71,6 +130,7 @@ impl Skipped {
             dest_bucket,
             dest_key,
             source,
+            outputs,
         }
     }
 }
@@ -101,24 +161,34 @@ pub struct Rejected {
 }
 
 impl Success {
-    pub fn new(
-        dest_bucket: String,
-        dest_key: String,
-        resized: &Resized,
-        source: SourceSummary,
-    ) -> Self {
+    /// `outputs` holds at least one written output: the first one written is `destKey`.
+    pub fn new(dest_bucket: String, source: SourceSummary, outputs: Vec<OutputSummary>) -> Self {
+        let first = outputs
+            .iter()
+            .find(|o| o.skipped.is_none())
+            .or(outputs.first())
+            .cloned();
+        let written = outputs.iter().filter(|o| o.skipped.is_none()).count();
+        let dest_key = first.as_ref().map(|o| o.key.clone()).unwrap_or_default();
+        let body = match written {
+            0 | 1 => format!("Resized image uploaded to s3://{dest_bucket}/{dest_key}"),
+            n => {
+                format!("{n} resized images uploaded to s3://{dest_bucket}/, the first {dest_key}")
+            }
+        };
         Success {
             ok: true,
             status_code: 200,
             skipped: false,
-            body: format!("Resized image uploaded to s3://{dest_bucket}/{dest_key}"),
+            body,
             dest_bucket,
             dest_key,
-            width: resized.width,
-            height: resized.height,
-            bytes: resized.bytes.len(),
-            format: resized.format.name(),
+            width: first.as_ref().and_then(|o| o.width).unwrap_or_default(),
+            height: first.as_ref().and_then(|o| o.height).unwrap_or_default(),
+            bytes: first.as_ref().and_then(|o| o.bytes).unwrap_or_default(),
+            format: first.as_ref().map_or("", |o| o.format),
             source,
+            outputs,
         }
     }
 }
@@ -146,22 +216,10 @@ pub fn to_json(answer: &impl Serialize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{OutputFormat, SourceInfo};
     use serde_json::json;
 
     #[test]
     fn success_has_the_contract_fields() {
-        let resized = Resized {
-            bytes: vec![0; 99],
-            width: 10,
-            height: 5,
-            format: OutputFormat::Jpeg,
-            source: SourceInfo {
-                format: InputFormat::Png,
-                width: 20,
-                height: 10,
-            },
-        };
         let source = SourceSummary {
             bucket: "in".into(),
             key: "b.png".into(),
@@ -170,12 +228,15 @@ mod tests {
             format: InputFormat::Png,
             bytes: 1234,
         };
-        let success = Success::new(
-            "out".into(),
-            "output/b_resized.jpg".into(),
-            &resized,
-            source,
+        let output = OutputSummary::written(
+            "resized",
+            OutputFormat::Jpeg,
+            "output/b_resized.jpg",
+            10,
+            5,
+            99,
         );
+        let success = Success::new("out".into(), source, vec![output]);
         assert_eq!(
             to_json(&success),
             json!({"ok": true, "statusCode": 200, "skipped": false, "destBucket": "out",
@@ -183,7 +244,9 @@ mod tests {
                    "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
                    "width": 10, "height": 5, "bytes": 99, "format": "jpeg",
                    "source": {"bucket": "in", "key": "b.png", "width": 20, "height": 10,
-                              "format": "png", "bytes": 1234}})
+                              "format": "png", "bytes": 1234},
+                   "outputs": [{"name": "resized", "format": "jpeg", "key": "output/b_resized.jpg",
+                                "width": 10, "height": 5, "bytes": 99}]})
         );
     }
 
@@ -197,18 +260,21 @@ mod tests {
             format: InputFormat::Png,
             bytes: 1234,
         };
-        let skipped = Skipped::new(
-            "out".into(),
-            "output/b_resized.png".into(),
+        let output = OutputSummary::skipped(
+            "resized",
+            OutputFormat::Png,
+            "output/b_resized.png",
             SkipReason::UpToDate,
-            source,
         );
+        let skipped = Skipped::new("out".into(), SkipReason::UpToDate, source, vec![output]);
         let value = Done::Skipped(skipped).to_json();
         assert_eq!(value["ok"], json!(true));
         assert_eq!(value["skipped"], json!(true));
         assert_eq!(value["reason"], json!("UP_TO_DATE"));
         assert_eq!(value["destKey"], json!("output/b_resized.png"));
         assert_eq!(value["source"]["key"], json!("b.png"));
+        assert_eq!(value["outputs"][0]["skipped"], json!("UP_TO_DATE"));
+        assert_eq!(value["outputs"][0].get("width"), None);
     }
 
     #[test]

@@ -123,6 +123,17 @@ impl ObjectStore for S3Store {
             .map(|_| ())
             .map_err(|error| classify(&error))
     }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify(&error))
+    }
 }
 
 fn rfc3339(time: &DateTime) -> Option<String> {

@@ -76,6 +76,13 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = Result<ObjectInfo, StoreError>> + Send;
 
     fn put(&self, object: NewObject<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// DeleteObject (no error if there is none).
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// How a write ended, when it did not fail.
@@ -105,6 +112,19 @@ fn write_error(bucket: &str, key: &str, error: StoreError) -> Error {
         )),
         other => Error::Internal(format!("writing s3://{bucket}/{key}: {other}")),
     }
+}
+
+/// Deletes an object this invocation wrote.
+pub async fn remove(store: &impl ObjectStore, bucket: &str, key: &str) -> Result<(), Error> {
+    store
+        .delete(bucket, key)
+        .await
+        .map_err(|error| match error {
+            StoreError::Transient(message) => {
+                Error::Transient(format!("deleting s3://{bucket}/{key}: {message}"))
+            }
+            other => Error::Internal(format!("deleting s3://{bucket}/{key}: {other}")),
+        })
 }
 
 /// Reads an object's head; `None` if there is no such object. Access denied is the role's fault (an

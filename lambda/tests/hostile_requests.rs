@@ -245,7 +245,7 @@ fn check_both_paths(fixture: &Fixture, key: &str) -> Result<(), TestCaseError> {
     );
 
     let puts = fixture.store.puts();
-    match model_destination("output/", PATTERN, key, OutputFormat::Jpeg, 64) {
+    match model_destination("output/", PATTERN, key, OutputFormat::Jpeg, 64, "resized") {
         Some(expected) => {
             prop_assert_eq!(&raw["ok"], &json!(true), "{:?} -> {}", key, raw);
             prop_assert_eq!(&raw["destKey"], &json!(expected), "{:?}", key);
@@ -403,14 +403,16 @@ proptest! {
             Just("{stem}_resized.{ext}".to_string()),
             Just("{dir}{stem}.{ext}".to_string()),
             Just("{dir}{size}/{stem}-{size}.{ext}".to_string()),
+            Just("{dir}{stem}_{name}.{ext}".to_string()),
             "[a-z{}/._-]{0,6}\\{stem\\}[a-z{}/._-]{0,6}",
         ],
         size in SIZE_RANGE,
+        name in "[a-z0-9_-]{1,32}",
     ) {
         prop_assume!(keys::validate_pattern(&pattern).is_ok());
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
-            let actual = keys::destination_key("output/", &pattern, &key, format, size).ok();
-            prop_assert_eq!(actual, model_destination("output/", &pattern, &key, format, size), "{:?} {:?}", pattern, key);
+            let actual = keys::destination_key("output/", &pattern, &key, format, size, &name).ok();
+            prop_assert_eq!(actual, model_destination("output/", &pattern, &key, format, size, &name), "{:?} {:?}", pattern, key);
         }
     }
 }
@@ -466,7 +468,7 @@ fn the_listed_odd_keys_on_both_paths() {
 #[test]
 fn placeholder_text_in_a_key_is_kept_literally() {
     let dest = |key: &str, pattern: &str| {
-        keys::destination_key("output/", pattern, key, OutputFormat::Jpeg, 640).ok()
+        keys::destination_key("output/", pattern, key, OutputFormat::Jpeg, 640, "resized").ok()
     };
     assert_eq!(
         dest("{ext}.jpg", PATTERN).as_deref(),

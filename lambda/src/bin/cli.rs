@@ -10,12 +10,14 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use imgresize::config::{
-    DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
+    DEFAULT_KEY_PATTERN, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
 };
+use imgresize::engine::rendition::{self, Rendition};
 use imgresize::engine::{
-    self, ColorMode, Limits, Options, OutputFormat, QUALITY_RANGE, SIZE_RANGE,
+    self, ColorMode, Job, Limits, Options, OutputFormat, QUALITY_RANGE, SIZE_RANGE,
 };
-use imgresize::response::{to_json, Rejected};
+use imgresize::keys::{check_distinct, destination_key};
+use imgresize::response::{to_json, OutputSummary, Rejected};
 use imgresize::Error;
 use serde_json::{json, Value};
 
@@ -28,7 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Resize INPUT into OUTPUT, fitting it inside a SIZE×SIZE box.
+    /// Resize INPUT into OUTPUT, fitting it inside a SIZE×SIZE box; with --renditions, write every
+    /// rendition into the folder OUTPUT under its key's file name.
     Resize {
         /// Longest edge of the output in pixels (1..=10000); never upscales.
         #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(i64::from(*SIZE_RANGE.start())..=i64::from(*SIZE_RANGE.end())))]
@@ -36,6 +39,12 @@ enum Command {
         /// Output format (jpeg, png, webp); default: the input's (GIF/BMP → PNG).
         #[arg(long, value_parser = parse_format)]
         format: Option<OutputFormat>,
+        /// The renditions, as CONTRACT.md's RENDITIONS: a JSON array, or a file holding one.
+        #[arg(long, value_parser = parse_renditions, conflicts_with_all = ["size", "format"])]
+        renditions: Option<RenditionSet>,
+        /// Renditions made at once (default: this machine's CPUs).
+        #[arg(long)]
+        threads: Option<usize>,
         /// JPEG/WebP quality (1..=100).
         #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(i64::from(*QUALITY_RANGE.start())..=i64::from(*QUALITY_RANGE.end())))]
         quality: u8,
@@ -60,6 +69,30 @@ fn main() -> ExitCode {
     imgresize::memory::keep_buffers_between_images();
     match Cli::parse().command {
         Command::Resize {
+            renditions: Some(RenditionSet(renditions)),
+            quality,
+            color,
+            max_pixels,
+            max_bytes,
+            threads,
+            input,
+            output,
+            ..
+        } => {
+            let job = Job {
+                renditions,
+                quality,
+                color,
+                parallelism: threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+                    .max(1),
+            };
+            let (answer, status) =
+                render_files(&input, &output, &job, &Limits { max_pixels }, max_bytes);
+            println!("{answer}");
+            ExitCode::from(status)
+        }
+        Command::Resize {
             size,
             format,
             quality,
@@ -68,6 +101,7 @@ fn main() -> ExitCode {
             max_bytes,
             input,
             output,
+            ..
         } => {
             let options = Options {
                 size,
@@ -90,6 +124,98 @@ fn parse_color(name: &str) -> Result<ColorMode, String> {
 
 fn parse_format(name: &str) -> Result<OutputFormat, String> {
     OutputFormat::parse(name).ok_or_else(|| format!("{name:?} is not jpeg, png or webp"))
+}
+
+/// A checked set (clap reads `Option<Vec<_>>` as a repeated flag, hence the wrapper).
+#[derive(Debug, Clone)]
+struct RenditionSet(Vec<Rendition>);
+
+/// `--renditions`: a JSON array, or the path of a file holding one.
+fn parse_renditions(text: &str) -> Result<RenditionSet, String> {
+    let json = if text.trim_start().starts_with('[') {
+        text.to_string()
+    } else {
+        std::fs::read_to_string(text).map_err(|e| format!("cannot read {text}: {e}"))?
+    };
+    let value: Value = serde_json::from_str(&json).map_err(|e| format!("not JSON: {e}"))?;
+    let renditions = rendition::parse_set(&value)?;
+    check_distinct("", DEFAULT_KEY_PATTERN, &renditions)?;
+    Ok(RenditionSet(renditions))
+}
+
+/// Every rendition of `input` into the folder `out_dir`, each under its key's file name (the default
+/// key pattern, no prefix); all or nothing, as the function: a failed write removes the files written.
+fn render_files(
+    input: &Path,
+    out_dir: &Path,
+    job: &Job,
+    limits: &Limits,
+    max_bytes: u64,
+) -> (Value, u8) {
+    let rejected = |error: &Error, status| (to_json(&Rejected::from(error)), status);
+    let data = match read_input(input, max_bytes) {
+        Ok(data) => data,
+        Err(error) => return rejected(&error, 1),
+    };
+    let started = Instant::now();
+    let rendered = match engine::render(&data, job, limits) {
+        Ok(rendered) => rendered,
+        Err(error) => return rejected(&error, 1),
+    };
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let file_name = input
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut outputs = Vec::new();
+    for output in &rendered.outputs {
+        let size = job
+            .renditions
+            .iter()
+            .find(|r| r.name == output.name)
+            .map_or(0, Rendition::key_size);
+        let path = destination_key(
+            "",
+            DEFAULT_KEY_PATTERN,
+            &file_name,
+            output.format,
+            size,
+            &output.name,
+        )
+        .map(|key| out_dir.join(key))
+        .and_then(|path| {
+            write_whole(&path, &output.bytes)
+                .map(|()| path.clone())
+                .map_err(|error| {
+                    Error::Internal(format!("cannot write {}: {error}", path.display()))
+                })
+        });
+        match path {
+            Ok(path) => {
+                outputs.push(OutputSummary::written(
+                    &output.name,
+                    output.format,
+                    &path.display().to_string(),
+                    output.width,
+                    output.height,
+                    output.bytes.len(),
+                ));
+                written.push(path);
+            }
+            Err(error) => {
+                for path in &written {
+                    let _ = std::fs::remove_file(path);
+                }
+                return rejected(&error, 2);
+            }
+        }
+    }
+    let answer = json!({
+        "ok": true, "statusCode": 200, "outputs": outputs, "source": rendered.source,
+        "ms": (millis * 100.0).round() / 100.0,
+    });
+    (answer, 0)
 }
 
 fn resize_file(

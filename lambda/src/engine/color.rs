@@ -85,7 +85,7 @@ impl CmykImage {
 }
 
 /// The profile of pixels that are not (yet) sRGB, or an sRGB one that `keep` would carry on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceProfile {
     icc: Vec<u8>,
     /// Converting through it changes no 8-bit value by more than one level: nothing to do for `srgb`.

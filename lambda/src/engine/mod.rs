@@ -1,23 +1,33 @@
 //! The image engine: bytes in, resized bytes out. No AWS types: the Lambda and the CLI share it.
 //!
-//! sniff → check the header against the budget → decode (shrinking JPEGs on load) → colour (CMYK to
-//! sRGB) → resample → colour (RGB and gray profiles) → orient → encode.
+//! sniff → check the header against the budget → decode once (shrinking JPEGs on load for the largest
+//! output) → colour (CMYK to sRGB) → per rendition: resample (and crop) → colour (RGB and gray
+//! profiles) → orient → pad → encode, once per format.
 
 pub mod color;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
+pub mod gravity;
 pub mod orient;
 pub mod probe;
+pub mod rendition;
 pub mod resize;
 pub mod sniff;
 
 use std::ops::RangeInclusive;
 
+use image::metadata::Orientation;
+use image::{DynamicImage, RgbImage, RgbaImage};
 use serde::Serialize;
 
 pub use color::ColorMode;
+pub use gravity::Gravity;
+pub use rendition::{Fit, FormatChoice, Rendition};
 pub use sniff::{InputFormat, OutputFormat};
+
+use color::SourceProfile;
+use geometry::Axis;
 
 use crate::error::Error;
 
@@ -87,31 +97,237 @@ fn clamp(edge: u64) -> u32 {
     u32::try_from(edge).unwrap_or(u32::MAX)
 }
 
+/// One output's size.
 pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized, Error> {
+    let job = Job {
+        renditions: vec![Rendition::single(options.size, options.format)],
+        quality: options.quality,
+        color: options.color,
+        parallelism: 1,
+    };
+    let Rendered {
+        source,
+        mut outputs,
+    } = render(data, &job, limits)?;
+    let output = outputs
+        .pop()
+        .ok_or_else(|| Error::Internal("a single rendition made no output".into()))?;
+    Ok(Resized {
+        bytes: output.bytes,
+        width: output.width,
+        height: output.height,
+        format: output.format,
+        source,
+    })
+}
+
+/// Every output of one upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Checked ([`rendition::check_set`]).
+    pub renditions: Vec<Rendition>,
+    /// For renditions that name none.
+    pub quality: u8,
+    pub color: ColorMode,
+    /// Renditions made at once: the CPUs the function has (1 means one after another, no extra copies).
+    pub parallelism: usize,
+}
+
+/// One encoded output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// The rendition's name.
+    pub name: String,
+    pub format: OutputFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub source: SourceInfo,
+    /// In the order of the renditions, then of their formats.
+    pub outputs: Vec<Output>,
+}
+
+/// Every rendition of `data`, from one decode. Fails whole: an error names the rendition it came from.
+pub fn render(data: &[u8], job: &Job, limits: &Limits) -> Result<Rendered, Error> {
     let mut source = inspect(data, limits)?;
-    let decoded = decode::decode(data, source.format, options.size, limits)?;
+    let decode_edge = job
+        .renditions
+        .iter()
+        .map(|r| r.decode_edge(source.width, source.height))
+        .max()
+        .unwrap_or(geometry::MAX_SIZE);
+    let decoded = decode::decode(data, source.format, decode_edge, limits)?;
     if source.width == 0 {
         (source.width, source.height) = (decoded.source_width, decoded.source_height);
     }
     let (stored, profile) = color::before_resampling(decoded.pixels, decoded.icc)?;
-    // Resample first, turn upright after: fitting into a square box does not depend on which way
-    // the picture stands (`geometry::fit` is symmetric), and turning the small output is cheaper.
-    let (stored_width, stored_height) =
-        geometry::fit(stored.width(), stored.height(), options.size);
-    let resized = resize::resample(stored, stored_width, stored_height)?;
-    let format = options
-        .format
-        .unwrap_or_else(|| source.format.default_output());
-    let output_is_gray = encode::writes_gray(&resized, format);
-    let (resized, icc) = color::after_resampling(resized, profile, options.color, output_is_gray);
-    let upright = orient::upright(resized, decoded.orientation);
-    let (width, height) = (upright.width(), upright.height());
-    let bytes = encode::encode(&upright, format, options.quality, icc.as_deref())?;
-    Ok(Resized {
-        bytes,
-        width,
-        height,
-        format,
-        source,
-    })
+    let picture = Picture {
+        preview: job
+            .renditions
+            .iter()
+            .any(|r| r.fit == Fit::Cover && r.gravity.looks_at_content())
+            .then(|| preview(&stored, decoded.orientation))
+            .transpose()?,
+        stored,
+        profile,
+        orientation: decoded.orientation,
+        input: source.format,
+    };
+    let make = |rendition: &Rendition| {
+        picture
+            .rendition(rendition, job)
+            .map_err(|error| error.in_rendition(&rendition.name))
+    };
+    let per_rendition: Vec<Result<Vec<Output>, Error>> = if job.parallelism <= 1 {
+        job.renditions.iter().map(make).collect()
+    } else {
+        let chunk = job.renditions.len().div_ceil(job.parallelism).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = job
+                .renditions
+                .chunks(chunk)
+                .map(|share| scope.spawn(move || share.iter().map(make).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| match worker.join() {
+                    Ok(results) => results,
+                    // A panic is a bug of ours: re-raised, for the caller's guard to report as a failure.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
+    let mut outputs = Vec::new();
+    for result in per_rendition {
+        outputs.extend(result?);
+    }
+    Ok(Rendered { source, outputs })
+}
+
+/// The decoded picture every rendition is made from.
+struct Picture {
+    /// As stored (not yet upright), sRGB or with `profile` still to apply.
+    stored: DynamicImage,
+    profile: Option<SourceProfile>,
+    orientation: Orientation,
+    input: InputFormat,
+    /// Small and upright, for content-aware crops.
+    preview: Option<RgbImage>,
+}
+
+/// A small upright copy for [`gravity`] to look at.
+fn preview(stored: &DynamicImage, orientation: Orientation) -> Result<RgbImage, Error> {
+    let (width, height) = geometry::fit(stored.width(), stored.height(), gravity::PREVIEW_EDGE);
+    let small = resize::resample_region(stored, None, width, height)?;
+    Ok(orient::upright(small, orientation).to_rgb8())
+}
+
+impl Picture {
+    fn rendition(&self, rendition: &Rendition, job: &Job) -> Result<Vec<Output>, Error> {
+        let (stored_width, stored_height) = (self.stored.width(), self.stored.height());
+        let turned = orient::swaps_sides(self.orientation);
+        let (upright_width, upright_height) =
+            orient::upright_size(stored_width, stored_height, self.orientation);
+        let to_stored = |(w, h): (u32, u32)| if turned { (h, w) } else { (w, h) };
+        let (bw, bh) = rendition.bounds();
+        // Resample first, turn upright after: turning the small output is cheaper, and the crop is
+        // mapped onto the stored pixels (`orient::stored_rect`, with its proof).
+        let resampled = match (rendition.fit, rendition.size) {
+            // The single output's own arithmetic, on the stored sides (`geometry::fit` is symmetric).
+            (Fit::Inside, Some(size)) => {
+                let (w, h) = geometry::fit(stored_width, stored_height, size);
+                resize::resample_region(&self.stored, None, w, h)?
+            }
+            (Fit::Inside, None) => {
+                let (w, h) = to_stored(geometry::fit_inside(upright_width, upright_height, bw, bh));
+                resize::resample_region(&self.stored, None, w, h)?
+            }
+            (Fit::Contain, _) => {
+                let (w, h) =
+                    to_stored(geometry::fit_contain(upright_width, upright_height, bw, bh));
+                resize::resample_region(&self.stored, None, w, h)?
+            }
+            (Fit::Cover, _) => {
+                let place = |axis: Axis, crop: f64, side: f64| {
+                    gravity::place(rendition.gravity, axis, crop / side, self.preview.as_ref())
+                };
+                let crop = geometry::cover_crop(upright_width, upright_height, bw, bh, place);
+                let region =
+                    orient::stored_rect(crop, stored_width, stored_height, self.orientation);
+                let (w, h) = to_stored((bw, bh));
+                resize::resample_region(&self.stored, Some(region), w, h)?
+            }
+        };
+        let quality = rendition.quality.unwrap_or(job.quality);
+        let formats = rendition.formats_for(self.input);
+        // The colour step depends on the format only through whether it writes gray: formats that agree
+        // share one pass, so they encode the same pixels.
+        let padded = rendition.fit == Fit::Contain;
+        let writes_gray: Vec<bool> = formats
+            .iter()
+            .map(|&format| !padded && encode::writes_gray(&resampled, format))
+            .collect();
+        let mut variants: Vec<(bool, DynamicImage, Option<Vec<u8>>)> = Vec::new();
+        let mut resampled = Some(resampled);
+        for (i, &output_is_gray) in writes_gray.iter().enumerate() {
+            if variants.iter().any(|(g, _, _)| *g == output_is_gray) {
+                continue;
+            }
+            // The last variant takes the resampled pixels; only a second variant copies them.
+            let last = !writes_gray[i + 1..].iter().any(|&g| g != output_is_gray);
+            let pixels = match (&mut resampled, last) {
+                (slot, true) => slot.take(),
+                (slot, false) => slot.clone(),
+            }
+            .ok_or_else(|| Error::Internal("the resampled pixels were used up".into()))?;
+            let (pixels, icc) =
+                color::after_resampling(pixels, self.profile.clone(), job.color, output_is_gray);
+            let mut upright = orient::upright(pixels, self.orientation);
+            if padded {
+                upright = pad(upright, (bw, bh), rendition);
+            }
+            variants.push((output_is_gray, upright, icc));
+        }
+        let mut outputs = Vec::with_capacity(formats.len());
+        for (format, output_is_gray) in formats.into_iter().zip(writes_gray) {
+            let Some((_, image, icc)) = variants.iter().find(|(g, _, _)| *g == output_is_gray)
+            else {
+                return Err(Error::Internal("a colour variant went missing".into()));
+            };
+            outputs.push(Output {
+                name: rendition.name.clone(),
+                format,
+                width: image.width(),
+                height: image.height(),
+                bytes: encode::encode(image, format, quality, icc.as_deref())?,
+            });
+        }
+        Ok(outputs)
+    }
+}
+
+/// `contain`'s box: the picture placed by the gravity, the rest transparent (JPEG flattens that onto
+/// white) or the rendition's background.
+fn pad(picture: DynamicImage, (width, height): (u32, u32), rendition: &Rendition) -> DynamicImage {
+    if (picture.width(), picture.height()) == (width, height) {
+        return picture;
+    }
+    let fill = rendition.background.map_or([0, 0, 0, 0], |b| b.0);
+    let mut canvas = RgbaImage::from_pixel(width, height, image::Rgba(fill));
+    let at = |axis: Axis, room: u32| {
+        (f64::from(room) * rendition.gravity.fixed_place(axis)).round() as i64
+    };
+    let x = at(Axis::Horizontal, width.saturating_sub(picture.width()));
+    let y = at(Axis::Vertical, height.saturating_sub(picture.height()));
+    image::imageops::overlay(&mut canvas, &picture.to_rgba8(), x, y);
+    if fill[3] == 255 && !picture.color().has_alpha() {
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(canvas).to_rgb8())
+    } else {
+        DynamicImage::ImageRgba8(canvas)
+    }
 }

@@ -4,16 +4,40 @@
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::DynamicImage;
 
+use super::geometry::Rect;
 use crate::error::Error;
 
 pub fn resample(image: DynamicImage, width: u32, height: u32) -> Result<DynamicImage, Error> {
     if (image.width(), image.height()) == (width, height) {
         return Ok(image);
     }
+    resample_region(&image, None, width, height)
+}
+
+/// Resamples `region` of `image` (the whole image if `None`) to `width`×`height`, leaving `image` as it
+/// is: every rendition is made from the one decoded image.
+pub fn resample_region(
+    image: &DynamicImage,
+    region: Option<Rect>,
+    width: u32,
+    height: u32,
+) -> Result<DynamicImage, Error> {
+    let whole = region.is_none_or(|r| {
+        r.left == 0.0
+            && r.top == 0.0
+            && r.width == f64::from(image.width())
+            && r.height == f64::from(image.height())
+    });
+    if whole && (image.width(), image.height()) == (width, height) {
+        return Ok(image.clone());
+    }
     let mut resized = DynamicImage::new(width, height, image.color());
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    if let (Some(r), false) = (region, whole) {
+        options = options.crop(r.left, r.top, r.width, r.height);
+    }
     Resizer::new()
-        .resize(&image, &mut resized, &options)
+        .resize(image, &mut resized, &options)
         .map_err(|e| Error::Internal(format!("resampling failed: {e}")))?;
     Ok(resized)
 }

@@ -66,6 +66,9 @@ impl InputFormat {
 }
 
 impl OutputFormat {
+    /// Every name [`OutputFormat::parse`] reads, for messages.
+    pub const NAMES: [&'static str; 3] = ["jpeg", "png", "webp"];
+
     pub fn name(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "jpeg",

@@ -47,6 +47,7 @@ pub fn model_destination(
     key: &str,
     format: OutputFormat,
     size: u32,
+    name: &str,
 ) -> Option<String> {
     let (dir, file) = match key.rfind('/') {
         Some(slash) => (&key[..=slash], &key[slash + 1..]),
@@ -69,6 +70,7 @@ pub fn model_destination(
             ("{stem}", stem),
             ("{ext}", extension.as_str()),
             ("{size}", size.as_str()),
+            ("{name}", name),
         ] {
             if let Some(after) = rest.strip_prefix(name) {
                 out.push_str(value);

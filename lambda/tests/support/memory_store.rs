@@ -57,6 +57,9 @@ pub struct MemoryStore {
     any_key: Option<Arc<Vec<u8>>>,
     gets: Arc<Mutex<Vec<String>>>,
     puts: Arc<Mutex<Puts>>,
+    deletes: Arc<Mutex<Vec<String>>>,
+    /// PutObjects of keys containing this fail, as S3 trouble would.
+    failing_puts: Arc<Mutex<Option<String>>>,
 }
 
 impl MemoryStore {
@@ -113,6 +116,16 @@ impl MemoryStore {
         for hook in due {
             hook(self);
         }
+    }
+
+    /// Makes every PutObject of a key containing `part` fail with a transient error.
+    pub fn fail_puts_of(&self, part: &str) {
+        *lock(&self.failing_puts) = Some(part.to_string());
+    }
+
+    /// The key of every DeleteObject so far.
+    pub fn deletes(&self) -> Vec<String> {
+        lock(&self.deletes).clone()
     }
 
     /// The key of every HeadObject so far.
@@ -223,6 +236,12 @@ impl ObjectStore for MemoryStore {
             return Err(error);
         }
         self.run_hooks(When::BeforePut);
+        if lock(&self.failing_puts)
+            .as_deref()
+            .is_some_and(|part| object.key.contains(part))
+        {
+            return Err(StoreError::Transient("injected: connection reset".into()));
+        }
         // A store that serves any key holds an object under every key, written or not.
         let current = self
             .info(object.bucket, object.key)
@@ -254,6 +273,14 @@ impl ObjectStore for MemoryStore {
                 object.metadata.to_vec(),
             );
         }
+        Ok(())
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        lock(&self.deletes).push(key.to_string());
+        let id = (bucket.to_string(), key.to_string());
+        lock(&self.heads).remove(&id);
+        lock(&self.objects).remove(&id);
         Ok(())
     }
 }
