@@ -23,10 +23,11 @@ resource "aws_cloudwatch_event_target" "state_machine" {
   role_arn = aws_iam_role.events[0].arn
 
   # The state machine gets the function's input: `size` is the target edge in pixels
-  # (var.default_size), `objectSize` the object's bytes, and the key arrives URL-encoded.
+  # (var.default_size; null when var.renditions is set, so that they apply), `objectSize` the object's
+  # bytes, and the key arrives URL-encoded.
   input_transformer {
     input_paths    = jsondecode(file("${path.module}/templates/input_paths.json"))
-    input_template = templatefile("${path.module}/templates/input_template.json", { size = var.default_size })
+    input_template = templatefile("${path.module}/templates/input_template.json", { size = local.transformer_size })
   }
 
   retry_policy {

@@ -77,6 +77,15 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
   }
 
+  # All or nothing: when one output of an upload cannot be written, the function deletes the outputs
+  # this invocation wrote (lambda/src/handler.rs, remove_written), only under the prefix it writes.
+  statement {
+    sid       = "RemoveOwnPartialOutputs"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
+  }
+
   # Before resizing, the function reads the head of the output it would write (HeadObject needs
   # s3:GetObject) to skip duplicates and late events (lambda/src/provenance.rs).
   statement {

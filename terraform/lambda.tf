@@ -47,6 +47,13 @@ resource "aws_lambda_function" "this" {
 
   tags = var.tags
 
+  lifecycle {
+    precondition {
+      condition     = try(length(var.renditions), 0) <= 1 || strcontains(var.dest_key_pattern, "{name}")
+      error_message = "dest_key_pattern must contain {name} when renditions names more than one rendition, or their outputs would share keys."
+    }
+  }
+
   # The log group and the role's permissions exist before the first invocation can log.
   depends_on = [
     aws_cloudwatch_log_group.lambda,

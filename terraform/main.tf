@@ -107,7 +107,16 @@ locals {
       RUST_LOG               = var.log_level
     },
     var.cache_control == null ? {} : { CACHE_CONTROL = var.cache_control },
+    var.renditions == null ? {} : { RENDITIONS = local.renditions_json },
   )
+
+  # The function reads the renditions as CONTRACT.md's JSON, without the attributes left unset.
+  renditions_json = var.renditions == null ? null : jsonencode([
+    for r in var.renditions : { for k, v in r : k => v if v != null }
+  ])
+  # The `size` EventBridge sends with every upload: the single output's edge, or null when renditions
+  # are configured (a size in the input asks for the one classic output instead of the renditions).
+  transformer_size = var.renditions == null ? tostring(var.default_size) : "null"
 
   create_sns_topic = var.create_sns_topic || length(var.alarm_email_addresses) > 0
   alarm_actions    = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)

@@ -337,9 +337,9 @@ variable "dest_prefix" {
 }
 
 variable "dest_key_pattern" {
-  description = "DEST_KEY_PATTERN: destination key after the prefix; placeholders {dir} (the source key's folder, with its '/'), {stem}, {ext}, {size}. Without {dir}, a/cat.jpg and b/cat.jpg share one output."
+  description = "DEST_KEY_PATTERN: destination key after the prefix; placeholders {dir} (the source key's folder, with its '/'), {stem}, {ext}, {size}, {name} (the rendition's; the default one is named resized, so the default gives output/b_resized.jpg). Without {dir}, a/cat.jpg and b/cat.jpg share one output."
   type        = string
-  default     = "{dir}{stem}_resized.{ext}"
+  default     = "{dir}{stem}_{name}.{ext}"
 
   validation {
     condition     = strcontains(var.dest_key_pattern, "{stem}") && strcontains(var.dest_key_pattern, "{ext}")
@@ -355,6 +355,67 @@ variable "default_size" {
   validation {
     condition     = var.default_size >= 1 && var.default_size <= 10000 && floor(var.default_size) == var.default_size
     error_message = "default_size must be a whole number of pixels between 1 and 10000."
+  }
+}
+
+variable "renditions" {
+  description = <<-EOT
+    RENDITIONS: every output an upload becomes, made from one decode and written all or nothing (CONTRACT.md). null (the default) keeps the single output of default_size in the input's format, named resized. Each: name (a-z, 0-9, - and _; used by {name} in dest_key_pattern), a box (size = longest edge, or width and/or height), fit (inside: never enlarged; cover: fill the box and crop; contain: fit and pad), gravity for cover/contain (centre, north, northeast, east, southeast, south, southwest, west, northwest; cover also attention or entropy), formats (same, jpeg, png, webp), quality, background for contain (#rrggbb or #rrggbbaa). With renditions set, uploads make these; a POST with size or format still makes one output.
+  EOT
+  type = list(object({
+    name       = string
+    size       = optional(number)
+    width      = optional(number)
+    height     = optional(number)
+    fit        = optional(string, "inside")
+    gravity    = optional(string, "centre")
+    formats    = optional(list(string), ["same"])
+    quality    = optional(number)
+    background = optional(string)
+  }))
+  default = null
+
+  validation {
+    condition     = var.renditions == null || try(length(var.renditions) >= 1 && length(var.renditions) <= 10, false)
+    error_message = "renditions must hold 1 to 10 renditions (or be null for the single default output)."
+  }
+  validation {
+    condition = var.renditions == null || try(alltrue([
+      for r in var.renditions : can(regex("^[a-z0-9_-]{1,32}$", r.name))
+    ]) && length(distinct([for r in var.renditions : r.name])) == length(var.renditions), false)
+    error_message = "renditions: every name must be 1 to 32 of a-z, 0-9, - and _, and names must be distinct."
+  }
+  validation {
+    condition = var.renditions == null || try(alltrue([
+      for r in var.renditions : alltrue([
+        for edge in [r.size, r.width, r.height] : edge == null ? true : edge >= 1 && edge <= 10000 && floor(edge) == edge
+      ]) && (r.size != null ? r.width == null && r.height == null : r.width != null || r.height != null)
+    ]), false)
+    error_message = "renditions: give each a size, or a width and/or height, in whole pixels from 1 to 10000."
+  }
+  validation {
+    condition = var.renditions == null || try(alltrue([
+      for r in var.renditions : contains(["inside", "cover", "contain"], r.fit) && (r.fit == "inside" || r.size != null || (r.width != null && r.height != null))
+    ]), false)
+    error_message = "renditions: fit must be inside, cover or contain; cover and contain need a size, or a width and a height."
+  }
+  validation {
+    condition = var.renditions == null || try(alltrue([
+      for r in var.renditions : (
+        r.fit == "inside" ? r.gravity == "centre" :
+        r.fit == "contain" ? contains(["centre", "north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest"], r.gravity) :
+        contains(["centre", "north", "northeast", "east", "southeast", "south", "southwest", "west", "northwest", "attention", "entropy"], r.gravity)
+      ) && (r.background == null || (r.fit == "contain" && can(regex("^#([0-9a-fA-F]{6}|[0-9a-fA-F]{8})$", r.background))))
+    ]), false)
+    error_message = "renditions: gravity applies to cover (centre, the eight edges and corners, attention, entropy) and contain (centre, edges, corners); background (#rrggbb or #rrggbbaa) to contain only."
+  }
+  validation {
+    condition = var.renditions == null || try(alltrue([
+      for r in var.renditions : length(r.formats) >= 1 && length(r.formats) <= 4 && length(distinct(r.formats)) == length(r.formats) && alltrue([
+        for f in r.formats : contains(["same", "jpeg", "png", "webp"], f)
+      ]) && (r.quality == null ? true : r.quality >= 1 && r.quality <= 100 && floor(r.quality) == r.quality)
+    ]), false)
+    error_message = "renditions: formats must be 1 to 4 distinct of same, jpeg, png, webp; quality a whole number from 1 to 100."
   }
 }
 

@@ -67,7 +67,7 @@ run "defaults_build_the_whole_pipeline" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables["DEST_KEY_PATTERN"] == "{dir}{stem}_resized.{ext}"
+    condition     = aws_lambda_function.this.environment[0].variables["DEST_KEY_PATTERN"] == "{dir}{stem}_{name}.{ext}"
     error_message = "The default key pattern keeps the source's folder, so a/cat.jpg and b/cat.jpg do not collide."
   }
 

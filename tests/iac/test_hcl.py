@@ -94,7 +94,7 @@ def test_eventbridge_target(resources):
     transformer = target["input_transformer"][0]
     assert "templates/input_paths.json" in transformer["input_paths"]
     assert "templates/input_template.json" in transformer["input_template"]
-    assert "size = var.default_size" in transformer["input_template"]
+    assert "size = local.transformer_size" in transformer["input_template"]
 
 
 def test_s3_notification_on_originals(resources):
@@ -188,6 +188,7 @@ EXPECTED_STATEMENTS = {
     ("lambda", "ReadOriginals"): (["s3:GetObject"], ["${local.originals_bucket_arn}/${var.source_prefix}*"]),
     ("lambda", "ListOriginals"): (["s3:ListBucket"], ["${local.originals_bucket_arn}"]),
     ("lambda", "WriteResized"): (["s3:PutObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
+    ("lambda", "RemoveOwnPartialOutputs"): (["s3:DeleteObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
     ("lambda", "ReadOwnOutputs"): (["s3:GetObject"], ["${local.resized_bucket_arn}/${var.dest_prefix}*"]),
     ("lambda", "ListResized"): (["s3:ListBucket"], ["${local.resized_bucket_arn}"]),
     ("sfn", "InvokeResizeFunction"): (["lambda:InvokeFunction"], ["${aws_lambda_function.this.arn}"]),
