@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import renditions as renditions_bench  # noqa: E402  (bench/renditions.py: the renditions workload)
 ROOT = BENCH.parent
 RELEASE = ROOT / "target" / "x86_64-unknown-linux-gnu" / "release"
 TOOLS = Path(os.environ.get("IMGRESIZE_BENCH_TOOLS", ROOT / ".tools" / "bench"))
@@ -980,7 +982,7 @@ def ratio_cell(a, b):
 
 
 def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets, dssim_version, elapsed,
-                 colour=None):
+                 colour=None, rend=None):
     live = [c for c in contenders if not c.skip]
     L = []
     w = L.append
@@ -1089,6 +1091,8 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
         w("")
 
     write_colour_section(w, colour)
+    if rend is not None:
+        renditions_bench.write_section(w, rend)
 
     # cold start
     w("## Cold start (ms, wall clock from `exec`)\n")
@@ -1298,6 +1302,8 @@ def main():
         log("peak RSS: one fresh process per contender and image")
         measure_rss(args, contenders, imgs, res, out_dir)
     colour = colour_step(args, contenders, corpus, out_dir)
+    log("renditions: three sizes × two formats from one upload")
+    rend = renditions_bench.run(args, contenders, imgs, out_dir, Worker, log)
     cold = {"trials": 0, "rows": [], "notes": ["skipped (--no-cold)"], "errors": []}
     if not args.no_cold:
         log("cold start")
@@ -1307,7 +1313,8 @@ def main():
     targets = evaluate_targets(args, contenders, imgs, res, cold)
     elapsed = time.monotonic() - t_start
 
-    write_report(report, args, machine, contenders, imgs, res, cold, zips, targets, dssim.version, elapsed, colour)
+    write_report(report, args, machine, contenders, imgs, res, cold, zips, targets, dssim.version, elapsed, colour,
+                 rend)
     write_chart(chart, args, machine, contenders, imgs, res)
     results_json.write_text(json.dumps({
         "args": {k: v for k, v in vars(args).items() if k not in ("corpus",)},
@@ -1316,7 +1323,7 @@ def main():
         "images": [{"name": i.name, "w": i.w, "h": i.h, "kind": i.kind} for i in imgs],
         "results": {k: {n: {kk: vv for kk, vv in cell.items() if kk != "out"} for n, cell in v.items()}
                     for k, v in res.items()},
-        "cold": cold, "zips": zips, "targets": targets}, indent=1, default=str))
+        "cold": cold, "zips": zips, "targets": targets, "renditions": rend}, indent=1, default=str))
 
     print_summary(contenders, imgs, res, cold, targets)
     log(f"wrote {rel(report)}, {rel(chart)}, {rel(results_json)} in {elapsed:.0f} s")

@@ -152,6 +152,64 @@ def make_recipe(name):
     raise SystemExit(f"unknown recipe {name!r}")
 
 
+def pillow_renditions(data, specs, quality, out_dir=None):
+    """Every rendition from one decode, the way a Pillow(-SIMD) service would: draft the JPEG to the
+    largest DCT scale still covering the largest output, apply EXIF orientation, then per rendition
+    resize (inside) or ImageOps.fit (cover, centred) with LANCZOS, and save JPEG and/or WebP."""
+    from PIL import Image, ImageOps
+
+    im = Image.open(io.BytesIO(data))
+    orientation = im.getexif().get(0x0112, 1)
+    turned = orientation in (5, 6, 7, 8)
+    W, H = (im.height, im.width) if turned else (im.width, im.height)
+
+    def box(r):
+        if r.get("size"):
+            return r["size"], r["size"]
+        return r.get("width") or 10**9, r.get("height") or 10**9
+
+    def need(r):  # upright size the decode must still cover
+        bw, bh = box(r)
+        if r.get("fit", "inside") == "cover":
+            scale = max(bw / W, bh / H)
+        else:
+            scale = min(bw / W, bh / H, 1.0)
+        return max(1, round(W * scale)), max(1, round(H * scale))
+
+    needs = [need(r) for r in specs]
+    cover = (max(w for w, _ in needs), max(h for _, h in needs))
+    if im.format == "JPEG":
+        im.draft("RGB", (cover[1], cover[0]) if turned else cover)
+    im = _orient(_rgb(im), orientation)
+    outputs = []
+    for r in specs:
+        bw, bh = box(r)
+        if r.get("fit", "inside") == "cover":
+            small = ImageOps.fit(im, (bw, bh), Image.Resampling.LANCZOS)
+        else:
+            w, h = fit_box(im.width, im.height, bw, bh)
+            small = im.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != im.size else im
+        for fmt in r.get("formats", ["jpeg"]):
+            buf = io.BytesIO()
+            small.save(buf, "WEBP" if fmt == "webp" else "JPEG", quality=quality)
+            body = buf.getvalue()
+            if out_dir:
+                with open(os.path.join(out_dir, f"{r['name']}.{'jpg' if fmt == 'jpeg' else fmt}"), "wb") as f:
+                    f.write(body)
+            outputs.append({"name": r["name"], "format": fmt, "width": small.width, "height": small.height,
+                            "bytes": len(body)})
+    return outputs
+
+
+def fit_box(w, h, bw, bh):
+    """Fit inside bw x bh, never upscale (the engine's rounding)."""
+    if w <= bw and h <= bh:
+        return w, h
+    if w * bh >= h * bw:
+        return bw, max(1, min(bh, round(h * bw / w)))
+    return max(1, min(bw, round(w * bh / h))), bh
+
+
 def serve(run, out):
     images = {}
     for line in sys.stdin:
@@ -180,6 +238,12 @@ def serve(run, out):
                     with open(req["out"], "wb") as f:
                         f.write(body)
                 reply = {"ok": True, "ms": ms, "bytes": len(body), "width": w, "height": h}
+            elif op == "renditions":
+                data = images[req["id"]]
+                t0 = time.perf_counter_ns()
+                outputs = pillow_renditions(data, req["renditions"], int(req.get("quality", 82)), req.get("out_dir"))
+                ms = (time.perf_counter_ns() - t0) / 1e6
+                reply = {"ok": True, "ms": ms, "outputs": outputs}
             else:
                 reply = {"ok": False, "error": f"unknown op {op!r}"}
         except Exception as e:  # the protocol reports errors, the worker keeps serving

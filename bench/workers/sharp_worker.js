@@ -31,6 +31,32 @@ async function resize(buf, size, quality) {
   return { data, width: info.width, height: info.height };
 }
 
+// Every rendition from one input the way sharp's documentation recommends: one sharp instance
+// (auto-orient), a clone() per output, all awaited together. Same spec as imgresize's RENDITIONS.
+async function renditions(buf, specs, quality, outDir) {
+  const base = sharp(buf).rotate();
+  const jobs = [];
+  for (const r of specs) {
+    const width = r.size ?? r.width ?? null;
+    const height = r.size ?? r.height ?? null;
+    const fit = r.fit ?? 'inside';
+    const options = { fit, withoutEnlargement: fit === 'inside' };
+    if (fit === 'cover') {
+      options.position = r.gravity === 'attention' ? sharp.strategy.attention
+        : r.gravity === 'entropy' ? sharp.strategy.entropy : 'centre';
+    }
+    for (const format of r.formats ?? ['jpeg']) {
+      const pipeline = base.clone().resize(width, height, options);
+      const encoded = format === 'webp' ? pipeline.webp({ quality }) : pipeline.jpeg({ quality });
+      jobs.push(encoded.toBuffer({ resolveWithObject: true }).then(({ data, info }) => {
+        if (outDir) fs.writeFileSync(path.join(outDir, `${r.name}.${format === 'jpeg' ? 'jpg' : format}`), data);
+        return { name: r.name, format, width: info.width, height: info.height, bytes: data.length };
+      }));
+    }
+  }
+  return Promise.all(jobs);
+}
+
 function arg(name, def) {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : def;
@@ -59,6 +85,14 @@ async function handle(images, req) {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (req.out) fs.writeFileSync(req.out, r.data);
       return { ok: true, ms, bytes: r.data.length, width: r.width, height: r.height };
+    }
+    case 'renditions': {
+      const buf = images.get(req.id);
+      if (!buf) throw new Error(`unknown id ${req.id}`);
+      const t0 = process.hrtime.bigint();
+      const outputs = await renditions(buf, req.renditions, Number(req.quality ?? 82), req.out_dir);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      return { ok: true, ms, outputs };
     }
     default:
       throw new Error(`unknown op ${JSON.stringify(req.op)}`);

@@ -30,3 +30,20 @@ pub async fn keys(s3: &Client, bucket: &str) -> Result<Vec<String>, String> {
     }
     Ok(keys)
 }
+
+/// The bytes of `bucket`/`key`.
+pub async fn object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| format!("get s3://{bucket}/{key}: {}", DisplayErrorContext(e)))?;
+    let body = object
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("read s3://{bucket}/{key}: {e}"))?;
+    Ok(body.into_bytes().to_vec())
+}

@@ -142,7 +142,18 @@ pub async fn call_api(
     size: u32,
     bound: Duration,
 ) -> Result<(String, String, Value), String> {
-    let body = json!({"bucket": bucket, "key": key, "size": size}).to_string();
+    let body = json!({"bucket": bucket, "key": key, "size": size});
+    call_api_with(emulator, api, &body, bound).await
+}
+
+/// [`call_api`] with any body: POST it to /resize, then read the execution through GET /executions/{id}.
+pub async fn call_api_with(
+    emulator: &Emulator,
+    api: &RestApi,
+    body: &Value,
+    bound: Duration,
+) -> Result<(String, String, Value), String> {
+    let body = body.to_string();
     let started = http::post_json(&api.resize_url, &body, Duration::from_secs(20)).await?;
     if started.status != 200 {
         return Err(format!(

@@ -128,7 +128,7 @@ pub async fn object_created_rule_with_probe(
         })
         .ok_or("no QueueArn")?;
 
-    let (transformer, paths, template) = input_transformer()?;
+    let (transformer, paths, template) = input_transformer(false)?;
     let target = Target::builder()
         .id("probe")
         .arn(&queue_arn)
@@ -148,10 +148,18 @@ pub async fn object_created_rule_with_probe(
 }
 
 /// `input_transformer { input_paths = jsondecode(file(input_paths.json)), input_template =
-/// templatefile(input_template.json, { size = var.default_size }) }` of eventbridge.tf, with its parts.
-fn input_transformer() -> Result<(InputTransformer, HashMap<String, String>, String), String> {
+/// templatefile(input_template.json, { size = local.transformer_size }) }` of eventbridge.tf, with its
+/// parts: `size` is `var.default_size`, or `null` when `var.renditions` is set (`configured_renditions`).
+fn input_transformer(
+    configured_renditions: bool,
+) -> Result<(InputTransformer, HashMap<String, String>, String), String> {
     let paths: HashMap<String, String> = templates::input_paths()?.into_iter().collect();
-    let template = templates::input_template(&templates::number_default("default_size")?)?;
+    let size = if configured_renditions {
+        "null".to_string()
+    } else {
+        templates::number_default("default_size")?
+    };
+    let template = templates::input_template(&size)?;
     let transformer = InputTransformer::builder()
         .set_input_paths_map(Some(paths.clone()))
         .input_template(&template)
@@ -673,11 +681,12 @@ pub async fn object_created_rule(
     bucket: &str,
     key_filter: &str,
     state_machine: &StateMachine,
+    configured_renditions: bool,
 ) -> Result<String, String> {
     let rule = format!("{name}-object-created");
     let events = emulator.eventbridge();
     let pattern = put_object_created_rule(&events, &rule, bucket, key_filter).await?;
-    let (transformer, paths, template) = input_transformer()?;
+    let (transformer, paths, template) = input_transformer(configured_renditions)?;
     let target = Target::builder()
         .id("state-machine")
         .arn(&state_machine.arn)
@@ -771,6 +780,9 @@ pub struct ChainOptions {
     pub s3_trigger: bool,
     /// Also the backfill state machine (backfill.tf, `var.enable_backfill`), with these template choices.
     pub backfill: Option<templates::BackfillChoices>,
+    /// `var.renditions`, as the JSON main.tf gives the function (`RENDITIONS`); it also makes EventBridge
+    /// send `size` null (`local.transformer_size`).
+    pub renditions: Option<String>,
 }
 
 impl ChainOptions {
@@ -786,6 +798,7 @@ impl ChainOptions {
             workflow: WorkflowType::default_type()?,
             s3_trigger: true,
             backfill: None,
+            renditions: None,
         })
     }
 }
@@ -831,9 +844,13 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     }
 
     let mut environment = templates::lambda_environment(&resized, &originals)?;
-    for (key, value) in &options.extra_environment {
-        environment.retain(|(k, _)| k != key);
-        environment.push((key.clone(), value.clone()));
+    let renditions = options
+        .renditions
+        .iter()
+        .map(|json| ("RENDITIONS".to_string(), json.clone()));
+    for (key, value) in options.extra_environment.iter().cloned().chain(renditions) {
+        environment.retain(|(k, _)| *k != key);
+        environment.push((key, value));
     }
     if !options.zip.is_file() {
         return Err(format!(
@@ -874,6 +891,7 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
                 &originals,
                 &templates::default_key_filter()?,
                 &machine,
+                options.renditions.is_some(),
             )
             .await?,
         )

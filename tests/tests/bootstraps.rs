@@ -205,6 +205,27 @@ async fn download(s3: &Client, bucket: &str, key: &str) -> image::RgbImage {
         .to_rgb8()
 }
 
+/// SHA-256 of the output the commit before renditions made from a corpus file with the default settings
+/// (`lambda/tests/fixtures/default_outputs.json`, see lambda/tests/default_output.rs).
+fn recorded_output(corpus_key: &str) -> Option<String> {
+    let path = imgresize_tests::repo_root().join("lambda/tests/fixtures/default_outputs.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let recorded: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    recorded
+        .get(corpus_key)
+        .and_then(|hash| hash.as_str())
+        .map(String::from)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// SOURCES.md's expectations for broken/, by file name.
 fn expected_for_broken(name: &str) -> &'static [&'static str] {
     match name {
@@ -270,6 +291,7 @@ async fn the_plainly_built_bootstrap_answers_the_broken_corpus_and_survives() {
 
     let mut wrong = Vec::new();
     let mut resized = Vec::new();
+    let mut not_as_recorded = Vec::new();
     for (key, _) in &files {
         let name = key.trim_start_matches("broken/");
         let expected = expected_for_broken(name);
@@ -281,6 +303,12 @@ async fn the_plainly_built_bootstrap_answers_the_broken_corpus_and_survives() {
         eprintln!("x86_64 {key}: {said:?}");
         if let Said::Resized { dest_key, .. } = &said {
             resized.push(dest_key.clone());
+            if let Some(hash) = recorded_output(key) {
+                let bytes = output_bytes(&s3, &running.dest, dest_key).await;
+                if sha256(&bytes) != hash {
+                    not_as_recorded.push(key.clone());
+                }
+            }
         }
         if !expected.contains(&summary(&said)) {
             wrong.push(format!("{key}: {said:?}, expected one of {expected:?}"));
@@ -294,6 +322,33 @@ async fn the_plainly_built_bootstrap_answers_the_broken_corpus_and_survives() {
         written, resized,
         "the bucket holds other objects than the answers name"
     );
+
+    // What ships reproduces the outputs of the commit before renditions byte for byte (the default
+    // configuration; lambda/tests/default_output.rs holds the engine to the same hashes in a test build).
+    let photos = corpus_files(&corpus, &["photos"]);
+    upload(&s3, &source, &photos).await;
+    for (key, _) in &photos {
+        match ask(&running, &source, key).await {
+            Said::Resized { dest_key, .. } => {
+                let hash =
+                    recorded_output(key).unwrap_or_else(|| panic!("{key}: no recorded output"));
+                if sha256(&output_bytes(&s3, &running.dest, &dest_key).await) != hash {
+                    not_as_recorded.push(key.clone());
+                }
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    assert!(
+        not_as_recorded.is_empty(),
+        "outputs differ from the recorded ones: {not_as_recorded:?}"
+    );
+}
+
+async fn output_bytes(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    buckets::object(s3, bucket, key)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

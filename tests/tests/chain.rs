@@ -362,6 +362,124 @@ async fn the_api_starts_the_chain_and_returns_its_result() {
     );
 }
 
+/// `var.renditions` through the whole chain: an upload becomes every configured rendition (EventBridge
+/// sends `size` null, so the function's RENDITIONS apply), each at its key and size; a POST with its own
+/// renditions makes those; a POST with the seed's `size` still makes the one classic output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renditions_through_the_chain_and_the_api() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        renditions: Some(
+            json!([
+                {"name": "thumb", "size": 160, "fit": "cover", "gravity": "attention", "formats": ["webp", "jpeg"]},
+                {"name": "card", "width": 640},
+                {"name": "tile", "width": 300, "height": 200, "fit": "contain", "formats": ["png"]}
+            ])
+            .to_string(),
+        ),
+        ..ChainOptions::defaults("imgresize-renditions").expect("options")
+    })
+    .await;
+    let key = "dir/bob's photo é.jpg";
+    upload(&chain, key, images::jpeg(1600, 1200)).await;
+    let done = chain::wait_executions(emulator, &chain, 1, Duration::from_secs(60))
+        .await
+        .expect("execution");
+    assert_eq!(done[0].status, ExecutionStatus::Succeeded, "{:?}", done[0]);
+    let input: Value = serde_json::from_str(&done[0].input).expect("input");
+    assert_eq!(
+        input["size"],
+        json!(null),
+        "the transformer's input: {input}"
+    );
+    let output: Value =
+        serde_json::from_str(done[0].output.as_deref().unwrap_or("null")).expect("output");
+    let expected = [
+        ("output/dir/bob's photo é_thumb.webp", 160, 160),
+        ("output/dir/bob's photo é_thumb.jpg", 160, 160),
+        ("output/dir/bob's photo é_card.jpg", 640, 480),
+        ("output/dir/bob's photo é_tile.png", 300, 200),
+    ];
+    let listed: Vec<(String, u64, u64)> = output["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .map(|o| {
+            (
+                o["key"].as_str().unwrap_or_default().to_string(),
+                o["width"].as_u64().unwrap_or_default(),
+                o["height"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let wanted: Vec<(String, u64, u64)> = expected
+        .iter()
+        .map(|(k, w, h)| (k.to_string(), *w, *h))
+        .collect();
+    assert_eq!(listed, wanted, "{output}");
+    for (dest_key, width, height) in expected {
+        if dest_key.ends_with(".webp") {
+            continue; // listed above; this crate's decoder reads JPEG and PNG
+        }
+        let bytes = buckets::object(&emulator.s3(), &chain.resized, dest_key)
+            .await
+            .expect("output");
+        assert_eq!(
+            images::dimensions(&bytes),
+            (width as u32, height as u32),
+            "{dest_key}"
+        );
+    }
+
+    // The API: a request's own renditions, and the seed's single output.
+    let api = chain.api.clone().expect("api deployed");
+    let body = json!({"key": key, "renditions": [{"name": "banner", "width": 800, "height": 200, "fit": "cover", "gravity": "north"}]});
+    let (_, status, result) = chain::call_api_with(emulator, &api, &body, Duration::from_secs(60))
+        .await
+        .expect("API call");
+    assert_eq!(status, "SUCCEEDED", "{result}");
+    let banner = buckets::object(
+        &emulator.s3(),
+        &chain.resized,
+        "output/dir/bob's photo é_banner.jpg",
+    )
+    .await
+    .expect("banner");
+    assert_eq!(images::dimensions(&banner), (800, 200));
+    let (_, status, result) = chain::call_api(
+        emulator,
+        &api,
+        &chain.originals,
+        key,
+        500,
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("API call");
+    assert_eq!(status, "SUCCEEDED", "{result}");
+    let classic = buckets::object(
+        &emulator.s3(),
+        &chain.resized,
+        "output/dir/bob's photo é_resized.jpg",
+    )
+    .await
+    .expect("the classic output");
+    assert_eq!(images::dimensions(&classic), (500, 375));
+    // A set the request model refuses never starts an execution.
+    let refused = http::post_json(
+        &api.resize_url,
+        &json!({"key": key, "renditions": [{"name": "Bad Name", "size": 10}]}).to_string(),
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("POST");
+    assert_eq!(refused.status, 400, "{}", refused.body);
+}
+
 /// `workflow_type = "EXPRESS"`: the same templates on an Express state machine. An upload is resized through
 /// EventBridge as before; POST /resize answers with the function's result itself (StartSyncExecution through
 /// `templates/sync_response.vtl`), a rejection with its code and CONTRACT.md's status.

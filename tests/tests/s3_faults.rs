@@ -59,13 +59,19 @@ async fn rig() -> Rig {
 impl Rig {
     /// The handler with the real S3 client, pointed at the proxy, with short time bounds.
     fn handler(&self) -> Handler<S3Store> {
-        let vars = [
+        self.handler_with(&[])
+    }
+
+    /// [`Rig::handler`] with more configuration.
+    fn handler_with(&self, extra: &[(&str, &str)]) -> Handler<S3Store> {
+        let mut vars = vec![
             ("DEST_BUCKET", self.dest.as_str()),
             ("ALLOWED_SOURCE_BUCKETS", self.source.as_str()),
             ("S3_ATTEMPT_TIMEOUT_MS", ATTEMPT_TIMEOUT_MS),
             ("S3_BODY_TIMEOUT_MS", BODY_TIMEOUT_MS),
             ("S3_MAX_ATTEMPTS", "3"),
         ];
+        vars.extend_from_slice(extra);
         let config = Config::from_lookup(|name| {
             vars.iter()
                 .find(|(k, _)| *k == name)
@@ -427,4 +433,58 @@ async fn an_older_write_held_back_never_replaces_a_newer_output() {
             rig.proxy.seen()
         );
     }
+}
+
+/// Renditions are written all or nothing against the real S3: when every PutObject of the last rendition
+/// fails, the outputs the invocation already wrote are deleted again, and the failure (retryable) names the
+/// rendition. Once S3 recovers, the same request writes all of them.
+#[tokio::test]
+async fn a_rendition_that_cannot_be_written_takes_the_others_back() {
+    let rig = rig().await;
+    let handler = rig.handler_with(&[(
+        "RENDITIONS",
+        r#"[{"name": "thumb", "size": 100, "fit": "cover", "formats": ["jpeg", "webp"]},
+            {"name": "card", "width": 400},
+            {"name": "tile", "width": 300, "height": 300, "fit": "contain", "formats": ["png"]}]"#,
+    )]);
+    rig.proxy.inject(
+        "PUT",
+        &format!("/{}/output/photos/cat_tile", rig.dest),
+        Fault::internal_error(),
+        None,
+    );
+    let event = json!({"bucket": rig.source, "key": KEY});
+    match handler.handle(&event).await {
+        Ok(answer) => panic!("a rendition could not be written, yet an answer: {answer}"),
+        Err(error) => {
+            assert_eq!(error.lambda_error_type(), "TransientError", "{error}");
+            assert!(error.to_string().contains("\"tile\""), "{error}");
+        }
+    }
+    assert!(
+        rig.dest_keys().await.is_empty(),
+        "outputs left behind: {:?}",
+        rig.dest_keys().await
+    );
+    // The three written before the failure were deleted, and nothing else.
+    let deleted: Vec<String> = rig
+        .proxy
+        .seen()
+        .iter()
+        .filter(|seen| seen.method == "DELETE")
+        .map(|seen| seen.path.clone())
+        .collect();
+    assert_eq!(deleted.len(), 3, "{deleted:?}");
+    rig.proxy.clear();
+    let answer = handler.handle(&event).await.expect("an answer");
+    assert_eq!(answer["ok"], json!(true), "{answer}");
+    assert_eq!(
+        rig.dest_keys().await,
+        vec![
+            "output/photos/cat_card.jpg",
+            "output/photos/cat_thumb.jpg",
+            "output/photos/cat_thumb.webp",
+            "output/photos/cat_tile.png",
+        ]
+    );
 }

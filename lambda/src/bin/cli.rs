@@ -273,7 +273,8 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The benchmark's worker protocol: `{"op":"load","id","path"}`, `{"op":"run","id","size",
-/// "quality","out"}` (timed around the in-memory resize only), `{"op":"quit"}`.
+/// "quality","out"}` (timed around the in-memory resize only), `{"op":"renditions","id","renditions",
+/// "quality","threads","out_dir"}` (every rendition from one decode, timed the same way), `{"op":"quit"}`.
 fn bench_worker() -> ExitCode {
     let mut images: std::collections::HashMap<String, Vec<u8>> = Default::default();
     let stdin = std::io::stdin();
@@ -298,6 +299,10 @@ fn bench_worker() -> ExitCode {
             },
             Some("run") => match images.get(&text("id")) {
                 Some(data) => bench_run(data, &request),
+                None => json!({"ok": false, "error": "unknown id"}),
+            },
+            Some("renditions") => match images.get(&text("id")) {
+                Some(data) => bench_renditions(data, &request),
                 None => json!({"ok": false, "error": "unknown id"}),
             },
             Some("quit") => break,
@@ -342,6 +347,53 @@ fn bench_run(data: &[u8], request: &Value) -> Value {
             }
             json!({"ok": true, "ms": millis, "bytes": resized.bytes.len(),
                    "width": resized.width, "height": resized.height})
+        }
+        Err(error) => json!({"ok": false, "error": error.to_string()}),
+    }
+}
+
+fn bench_renditions(data: &[u8], request: &Value) -> Value {
+    let renditions = match request
+        .get("renditions")
+        .ok_or_else(|| "no renditions".to_string())
+        .and_then(rendition::parse_set)
+    {
+        Ok(renditions) => renditions,
+        Err(error) => return json!({"ok": false, "error": error}),
+    };
+    let number =
+        |name: &str, default: u64| request.get(name).and_then(Value::as_u64).unwrap_or(default);
+    let job = Job {
+        renditions,
+        quality: u8::try_from(number("quality", u64::from(DEFAULT_QUALITY)))
+            .unwrap_or(DEFAULT_QUALITY),
+        color: ColorMode::default(),
+        parallelism: usize::try_from(number("threads", 1)).unwrap_or(1).max(1),
+    };
+    let limits = Limits {
+        max_pixels: DEFAULT_MAX_PIXELS,
+    };
+    let started = Instant::now();
+    let result = engine::render(data, &job, &limits);
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(rendered) => {
+            if let Some(dir) = request.get("out_dir").and_then(Value::as_str) {
+                for output in &rendered.outputs {
+                    let path = Path::new(dir)
+                        .join(format!("{}.{}", output.name, output.format.extension()));
+                    if let Err(e) = std::fs::write(&path, &output.bytes) {
+                        return json!({"ok": false, "error": format!("{}: {e}", path.display())});
+                    }
+                }
+            }
+            let outputs: Vec<Value> = rendered
+                .outputs
+                .iter()
+                .map(|o| json!({"name": o.name, "format": o.format.name(), "width": o.width,
+                                "height": o.height, "bytes": o.bytes.len()}))
+                .collect();
+            json!({"ok": true, "ms": millis, "outputs": outputs})
         }
         Err(error) => json!({"ok": false, "error": error.to_string()}),
     }
