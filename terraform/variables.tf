@@ -293,7 +293,7 @@ variable "architectures" {
 }
 
 variable "memory_size" {
-  description = "Memory of the function in MB, which also sets its CPU share. 1769 MB is one full vCPU: the engine is single-threaded and CPU-bound, so below it the resize takes longer as memory shrinks (its cost stays about the same) while the S3 waits, billed per GB-second too, get cheaper; above it nothing gets faster. `make cost` prints the figures. Peak RSS measured 16 MB for a 12 MP JPEG and 0.5 GB for a 60 MP RGBA PNG (the default pixel budget)."
+  description = "Memory of the function in MB, which also sets its CPU share. 1769 MB is one full vCPU: one output is made on one thread and is CPU-bound, so below it the resize takes longer as memory shrinks (its cost stays about the same) while the S3 waits, billed per GB-second too, get cheaper; above it a single output gets no faster, while several renditions run in parallel on the extra vCPUs (one per 1769 MB). `make cost` prints the figures. Peak RSS measured 16 MB for a 12 MP JPEG and 0.5 GB for a 60 MP RGBA PNG (the default pixel budget)."
   type        = number
   default     = 1769
 
