@@ -165,18 +165,22 @@ impl<S: ObjectStore> Handler<S> {
         let mut written: Vec<&Planned> = Vec::new();
         let mut outputs = Vec::with_capacity(planned.len());
         let mut first_skip = None;
+        let mut left_as_it_is = |output: &Planned, reason: SkipReason, outputs: &mut Vec<_>| {
+            first_skip = first_skip.or(Some(reason));
+            outputs.push(OutputSummary::skipped(
+                &output.rendition.name,
+                output.format,
+                &output.key,
+                reason,
+            ));
+        };
         for (output, decision) in planned.iter().zip(decisions) {
-            let Decision::Write { condition, .. } = decision else {
-                if let Decision::Skip(reason) = decision {
-                    first_skip = first_skip.or(Some(reason));
-                    outputs.push(OutputSummary::skipped(
-                        &output.rendition.name,
-                        output.format,
-                        &output.key,
-                        reason,
-                    ));
+            let condition = match decision {
+                Decision::Write { condition, .. } => condition,
+                Decision::Skip(reason) => {
+                    left_as_it_is(output, reason, &mut outputs);
+                    continue;
                 }
-                continue;
             };
             let Some(image) = rendered
                 .outputs
@@ -194,15 +198,7 @@ impl<S: ObjectStore> Handler<S> {
                 .write(output, image, condition, (&request.bucket, &source.key))
                 .await
             {
-                Ok(Some(reason)) => {
-                    first_skip = first_skip.or(Some(reason));
-                    outputs.push(OutputSummary::skipped(
-                        &output.rendition.name,
-                        output.format,
-                        &output.key,
-                        reason,
-                    ));
-                }
+                Ok(Some(reason)) => left_as_it_is(output, reason, &mut outputs),
                 Ok(None) => {
                     written.push(output);
                     outputs.push(OutputSummary::written(

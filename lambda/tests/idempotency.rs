@@ -6,10 +6,12 @@
 //! The decision itself is unit-tested in `src/provenance.rs`; these prove the handler applies it: what
 //! is written, what is not, and what it answers.
 
-use imgresize::config::Config;
+#[path = "support/config.rs"]
+mod support_config;
 use imgresize::handler::Handler;
 use imgresize::provenance::keys;
 use serde_json::{json, Value};
+use support_config::config;
 
 #[path = "support/memory_store.rs"]
 mod memory_store;
@@ -37,18 +39,7 @@ fn second_jpeg() -> Vec<u8> {
 fn handler(store: &MemoryStore, extra: &[(&str, &str)]) -> Handler<MemoryStore> {
     let mut vars = vec![("DEST_BUCKET", DEST), ("ALLOWED_SOURCE_BUCKETS", SOURCE)];
     vars.extend_from_slice(extra);
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("config");
-    Handler::new(config, store.clone())
+    Handler::new(config(&vars), store.clone())
 }
 
 fn store_with(body: Vec<u8>) -> MemoryStore {

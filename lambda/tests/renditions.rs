@@ -8,10 +8,12 @@
 //! - renditions made in parallel are the same bytes as made one after another.
 
 use image::{DynamicImage, GenericImageView, Rgb, RgbImage};
-use imgresize::config::Config;
+#[path = "support/config.rs"]
+mod support_config;
 use imgresize::engine::{self, encode, ColorMode, Job, Limits, OutputFormat, Rendition};
 use imgresize::handler::Handler;
 use serde_json::{json, Value};
+use support_config::config;
 
 #[path = "support/memory_store.rs"]
 mod memory_store;
@@ -24,18 +26,7 @@ const KEY: &str = "photos/cat.jpg";
 fn handler(store: &MemoryStore, extra: &[(&str, &str)]) -> Handler<MemoryStore> {
     let mut vars = vec![("DEST_BUCKET", DEST), ("ALLOWED_SOURCE_BUCKETS", SOURCE)];
     vars.extend_from_slice(extra);
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let config = Config::from_lookup(|name| {
-        vars.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("config");
-    Handler::new(config, store.clone())
+    Handler::new(config(&vars), store.clone())
 }
 
 /// A 300x200 photo-like JPEG.

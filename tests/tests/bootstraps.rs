@@ -192,14 +192,7 @@ async fn ask(running: &Running, source: &str, key: &str) -> Said {
 }
 
 async fn download(s3: &Client, bucket: &str, key: &str) -> image::RgbImage {
-    let object = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e}"));
-    let bytes = object.body.collect().await.expect("body").into_bytes();
+    let bytes = output_bytes(s3, bucket, key).await;
     image::load_from_memory(&bytes)
         .unwrap_or_else(|e| panic!("s3://{bucket}/{key} does not decode: {e}"))
         .to_rgb8()

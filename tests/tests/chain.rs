@@ -425,14 +425,7 @@ async fn renditions_through_the_chain_and_the_api() {
         if dest_key.ends_with(".webp") {
             continue; // listed above; this crate's decoder reads JPEG and PNG
         }
-        let bytes = buckets::object(&emulator.s3(), &chain.resized, dest_key)
-            .await
-            .expect("output");
-        assert_eq!(
-            images::dimensions(&bytes),
-            (width as u32, height as u32),
-            "{dest_key}"
-        );
+        assert_output(&chain, dest_key, (width as u32, height as u32)).await;
     }
 
     // The API: a request's own renditions, and the seed's single output.
@@ -442,14 +435,7 @@ async fn renditions_through_the_chain_and_the_api() {
         .await
         .expect("API call");
     assert_eq!(status, "SUCCEEDED", "{result}");
-    let banner = buckets::object(
-        &emulator.s3(),
-        &chain.resized,
-        "output/dir/bob's photo é_banner.jpg",
-    )
-    .await
-    .expect("banner");
-    assert_eq!(images::dimensions(&banner), (800, 200));
+    assert_output(&chain, "output/dir/bob's photo é_banner.jpg", (800, 200)).await;
     let (_, status, result) = chain::call_api(
         emulator,
         &api,
@@ -461,14 +447,7 @@ async fn renditions_through_the_chain_and_the_api() {
     .await
     .expect("API call");
     assert_eq!(status, "SUCCEEDED", "{result}");
-    let classic = buckets::object(
-        &emulator.s3(),
-        &chain.resized,
-        "output/dir/bob's photo é_resized.jpg",
-    )
-    .await
-    .expect("the classic output");
-    assert_eq!(images::dimensions(&classic), (500, 375));
+    assert_output(&chain, "output/dir/bob's photo é_resized.jpg", (500, 375)).await;
     // A set the request model refuses never starts an execution.
     let refused = http::post_json(
         &api.resize_url,
@@ -478,6 +457,14 @@ async fn renditions_through_the_chain_and_the_api() {
     .await
     .expect("POST");
     assert_eq!(refused.status, 400, "{}", refused.body);
+}
+
+/// The output at `dest_key` exists and has these dimensions.
+async fn assert_output(chain: &Chain, dest_key: &str, dimensions: (u32, u32)) {
+    let bytes = buckets::object(&Emulator::shared().s3(), &chain.resized, dest_key)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(images::dimensions(&bytes), dimensions, "{dest_key}");
 }
 
 /// `workflow_type = "EXPRESS"`: the same templates on an Express state machine. An upload is resized through

@@ -12,13 +12,15 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use imgresize::config::Config;
+#[path = "../../lambda/tests/support/config.rs"]
+mod support_config;
 use imgresize::handler::Handler;
 use imgresize::s3::S3Store;
 use imgresize_tests::emulator::Emulator;
 use imgresize_tests::fault_proxy::{Fault, FaultProxy};
 use imgresize_tests::{buckets, images, unique_name};
 use serde_json::{json, Value};
+use support_config::config;
 
 const KEY: &str = "photos/cat.jpg";
 const DEST_KEY: &str = "output/photos/cat_resized.jpg";
@@ -72,12 +74,7 @@ impl Rig {
             ("S3_MAX_ATTEMPTS", "3"),
         ];
         vars.extend_from_slice(extra);
-        let config = Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        })
-        .expect("config");
+        let config = config(&vars);
         let sdk_config = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(&self.proxy.endpoint)

@@ -380,8 +380,11 @@ fn bench_renditions(data: &[u8], request: &Value) -> Value {
         Ok(rendered) => {
             if let Some(dir) = request.get("out_dir").and_then(Value::as_str) {
                 for output in &rendered.outputs {
-                    let path = Path::new(dir)
-                        .join(format!("{}.{}", output.name, output.format.extension()));
+                    let path = Path::new(dir).join(format!(
+                        "{}.{}",
+                        output.name,
+                        output.format.extension()
+                    ));
                     if let Err(e) = std::fs::write(&path, &output.bytes) {
                         return json!({"ok": false, "error": format!("{}: {e}", path.display())});
                     }
@@ -390,8 +393,10 @@ fn bench_renditions(data: &[u8], request: &Value) -> Value {
             let outputs: Vec<Value> = rendered
                 .outputs
                 .iter()
-                .map(|o| json!({"name": o.name, "format": o.format.name(), "width": o.width,
-                                "height": o.height, "bytes": o.bytes.len()}))
+                .map(|o| {
+                    json!({"name": o.name, "format": o.format.name(), "width": o.width,
+                                "height": o.height, "bytes": o.bytes.len()})
+                })
                 .collect();
             json!({"ok": true, "ms": millis, "outputs": outputs})
         }
