@@ -318,7 +318,12 @@ async fn the_plainly_built_bootstrap_answers_the_broken_corpus_and_survives() {
 
     // What ships reproduces the outputs of the commit before renditions byte for byte (the default
     // configuration; lambda/tests/default_output.rs holds the engine to the same hashes in a test build).
-    let photos = corpus_files(&corpus, &["photos"]);
+    // Every corpus image but the colour references (judging material, not inputs; not recorded).
+    let photos: Vec<(String, Vec<u8>)> =
+        corpus_files(&corpus, &["photos", "formats", "colour", "orientation"])
+            .into_iter()
+            .filter(|(key, _)| !key.contains("reference"))
+            .collect();
     upload(&s3, &source, &photos).await;
     for (key, _) in &photos {
         match ask(&running, &source, key).await {
