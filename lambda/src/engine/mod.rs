@@ -8,6 +8,7 @@ pub mod decode;
 pub mod encode;
 pub mod geometry;
 pub mod orient;
+pub mod placeholder;
 pub mod probe;
 pub mod resize;
 pub mod sniff;
@@ -55,6 +56,8 @@ pub struct Resized {
     pub height: u32,
     pub format: OutputFormat,
     pub source: SourceInfo,
+    /// [`placeholder::thumbhash`] of the output.
+    pub placeholder: String,
 }
 
 /// What the input was, from its header.
@@ -107,11 +110,13 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
     let upright = orient::upright(resized, decoded.orientation);
     let (width, height) = (upright.width(), upright.height());
     let bytes = encode::encode(&upright, format, options.quality, icc.as_deref())?;
+    let placeholder = placeholder::thumbhash(&upright);
     Ok(Resized {
         bytes,
         width,
         height,
         format,
         source,
+        placeholder,
     })
 }
