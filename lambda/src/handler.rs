@@ -11,7 +11,8 @@ use crate::error::Error;
 use crate::fetch::{fetch, Source};
 use crate::keys::destination_key;
 use crate::provenance::{
-    bare_etag, decide, source_id, Decision, ExistingOutput, Provenance, Settings, SkipReason,
+    bare_etag, decide, output_metadata, placeholder_from_metadata, source_id, Decision,
+    ExistingOutput, Provenance, Settings, SkipReason,
 };
 use crate::request::{self, ResizeRequest};
 use crate::response::{to_json, Done, Rejected, Skipped, SourceSummary, Success};
@@ -100,8 +101,9 @@ impl<S: ObjectStore> Handler<S> {
             height: header.height,
             format: header.format,
             bytes: source.data.len(),
+            etag: source.info.etag.as_deref().map(bare_etag),
         };
-        let skip = |reason: SkipReason| {
+        let skip = |reason: SkipReason, placeholder: Option<String>| {
             info!(bucket = %request.bucket, key = %source.key, dest_key = %dest_key,
                   reason = reason.code(), "skipped");
             Ok(Done::Skipped(Skipped::new(
@@ -109,16 +111,18 @@ impl<S: ObjectStore> Handler<S> {
                 dest_key.clone(),
                 reason,
                 summary.clone(),
+                placeholder,
             )))
         };
 
-        let metadata = provenance.metadata();
         let mut resized: Option<Resized> = None;
         let mut data = Some(source.data);
         for _ in 0..MAX_CONDITIONAL_WRITES {
             let existing = self.existing_output(&dest_key).await?;
             let (condition, verify_source) = match decide(&provenance, existing.as_ref()) {
-                Decision::Skip(reason) => return skip(reason),
+                Decision::Skip(reason) => {
+                    return skip(reason, existing.and_then(|output| output.placeholder))
+                }
                 Decision::Write {
                     condition,
                     verify_source,
@@ -140,8 +144,12 @@ impl<S: ObjectStore> Handler<S> {
                     .source_changed(&request.bucket, &source.key, &provenance)
                     .await?
             {
-                return skip(SkipReason::SourceChanged);
+                return skip(
+                    SkipReason::SourceChanged,
+                    existing.and_then(|output| output.placeholder),
+                );
             }
+            let metadata = output_metadata(&provenance, &image.placeholder);
             let stored = store(
                 &self.store,
                 NewObject {
@@ -225,6 +233,7 @@ impl<S: ObjectStore> Handler<S> {
         Ok(info.map(|info| ExistingOutput {
             etag: info.etag.as_deref().map(bare_etag).unwrap_or_default(),
             provenance: Provenance::from_metadata(&info.metadata),
+            placeholder: placeholder_from_metadata(&info.metadata),
         }))
     }
 

@@ -23,6 +23,8 @@ pub struct Success {
     pub format: &'static str,
     /// What was read: for logs, the demo's table and callers who want to know.
     pub source: SourceSummary,
+    /// The output's ThumbHash, base64 (`engine::placeholder`): what a page shows while the image loads.
+    pub placeholder: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub struct SourceSummary {
     pub height: u32,
     pub format: InputFormat,
     pub bytes: usize,
+    /// The source object's ETag, without quotes (`null` when S3 gave none).
+    pub etag: Option<String>,
 }
 
 /// Success without a write: the output is already what this request would make, or a newer one is
@@ -50,6 +54,9 @@ pub struct Skipped {
     pub dest_key: String,
     pub body: String,
     pub source: SourceSummary,
+    /// The placeholder recorded in the metadata of the output at `destKey` (nothing is decoded on this
+    /// path); `null` when there is no output there or it records none.
+    pub placeholder: Option<String>,
 }
 
 impl Skipped {
@@ -58,6 +65,7 @@ impl Skipped {
         dest_key: String,
         reason: SkipReason,
         source: SourceSummary,
+        placeholder: Option<String>,
     ) -> Self {
         Skipped {
             ok: true,
@@ -71,6 +79,7 @@ impl Skipped {
             dest_bucket,
             dest_key,
             source,
+            placeholder,
         }
     }
 }
@@ -119,6 +128,7 @@ impl Success {
             bytes: resized.bytes.len(),
             format: resized.format.name(),
             source,
+            placeholder: resized.placeholder.clone(),
         }
     }
 }
@@ -161,6 +171,7 @@ mod tests {
                 width: 20,
                 height: 10,
             },
+            placeholder: "1QcSHQRnh493V4dIh4eXh1h4kJUI".into(),
         };
         let source = SourceSummary {
             bucket: "in".into(),
@@ -169,6 +180,7 @@ mod tests {
             height: 10,
             format: InputFormat::Png,
             bytes: 1234,
+            etag: Some("abc".into()),
         };
         let success = Success::new(
             "out".into(),
@@ -183,7 +195,8 @@ mod tests {
                    "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
                    "width": 10, "height": 5, "bytes": 99, "format": "jpeg",
                    "source": {"bucket": "in", "key": "b.png", "width": 20, "height": 10,
-                              "format": "png", "bytes": 1234}})
+                              "format": "png", "bytes": 1234, "etag": "abc"},
+                   "placeholder": "1QcSHQRnh493V4dIh4eXh1h4kJUI"})
         );
     }
 
@@ -196,12 +209,14 @@ mod tests {
             height: 10,
             format: InputFormat::Png,
             bytes: 1234,
+            etag: Some("abc".into()),
         };
         let skipped = Skipped::new(
             "out".into(),
             "output/b_resized.png".into(),
             SkipReason::UpToDate,
             source,
+            Some("1QcSHQRnh493V4dIh4eXh1h4kJUI".into()),
         );
         let value = Done::Skipped(skipped).to_json();
         assert_eq!(value["ok"], json!(true));
@@ -209,6 +224,7 @@ mod tests {
         assert_eq!(value["reason"], json!("UP_TO_DATE"));
         assert_eq!(value["destKey"], json!("output/b_resized.png"));
         assert_eq!(value["source"]["key"], json!("b.png"));
+        assert_eq!(value["placeholder"], json!("1QcSHQRnh493V4dIh4eXh1h4kJUI"));
     }
 
     #[test]
