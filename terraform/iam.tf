@@ -163,6 +163,30 @@ data "aws_iam_policy_document" "sfn" {
     actions   = ["lambda:InvokeFunction"]
     resources = [aws_lambda_function.this.arn]
   }
+
+  # Completion events: this one bus, this module's source and its two detail types only.
+  dynamic "statement" {
+    for_each = var.enable_completion_events ? [local.completion_events_bus_arn] : []
+
+    content {
+      sid       = "PublishCompletionEvents"
+      effect    = "Allow"
+      actions   = ["events:PutEvents"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:source"
+        values   = [local.completion_events_source]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:detail-type"
+        values   = ["Image Resized", "Image Rejected"]
+      }
+    }
+  }
 }
 
 # What every state machine of the module needs to log and trace (the resize machine and the backfill).

@@ -172,3 +172,78 @@ run "without_the_backfill" {
     error_message = "The resize state machine stays."
   }
 }
+
+run "with_completion_events_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      strcontains(local.completion_event_states, "\"PublishResized\": {"),
+      strcontains(local.completion_event_states, "\"PublishRejected\": {"),
+      strcontains(local.completion_event_states, "\"EventBusName\": \"default\""),
+      strcontains(local.completion_event_states, "\"Source\": \"imgresize\""),
+      endswith(local.completion_event_states, "},\n    "),
+      output.completion_events_bus_arn == "arn:aws:events:us-east-1:123456789012:event-bus/default",
+      jsondecode(output.completion_events_pattern).source == ["imgresize"],
+    ])
+    error_message = "Completion events are on by default: both publishing states, the default bus, source var.name."
+  }
+
+  # The statements, not the rendered JSON: the policy also names the function, known only after apply.
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.sfn.statement :
+      s.sid == "PublishCompletionEvents" && s.actions == toset(["events:PutEvents"]) &&
+      s.resources == toset(["arn:aws:events:us-east-1:123456789012:event-bus/default"]) &&
+      anytrue([for c in s.condition : c.variable == "events:source" && c.values == tolist(["imgresize"])])
+    ])
+    error_message = "The state machine may put events on that one bus, with this module's source only."
+  }
+}
+
+run "completion_events_on_a_named_bus_with_a_source" {
+  command = plan
+
+  variables {
+    completion_events_bus_name = "images"
+    completion_events_source   = "com.example.images"
+  }
+
+  assert {
+    condition = alltrue([
+      strcontains(local.completion_event_states, "\"EventBusName\": \"images\""),
+      strcontains(local.completion_event_states, "\"Source\": \"com.example.images\""),
+      output.completion_events_bus_arn == "arn:aws:events:us-east-1:123456789012:event-bus/images",
+      output.completion_events_source == "com.example.images",
+    ])
+    error_message = "The bus and source variables reach the definition and the outputs."
+  }
+}
+
+run "without_completion_events" {
+  command = plan
+
+  variables {
+    enable_completion_events = false
+  }
+
+  assert {
+    condition = alltrue([
+      local.completion_event_states == "",
+      output.completion_events_bus_arn == null,
+      output.completion_events_pattern == null,
+      !anytrue([for s in data.aws_iam_policy_document.sfn.statement : contains(tolist(s.actions), "events:PutEvents")]),
+    ])
+    error_message = "Off: no publishing states rendered, no PutEvents permission, null outputs."
+  }
+}
+
+run "completion_events_source_may_not_be_an_aws_source" {
+  command = plan
+
+  variables {
+    completion_events_source = "aws.s3"
+  }
+
+  expect_failures = [var.completion_events_source]
+}

@@ -241,6 +241,14 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"s3:PutObject"', '"s3:GetObject"', '"s3:ListMultipartUploadParts"',
                                      '"s3:AbortMultipartUpload"']
             continue
+        if sid == "PublishCompletionEvents":  # only with completion events: that bus, that source, two types
+            assert name == "sfn" and st["resources"] == ["${statement.value}"]
+            assert st["actions"] == ['"events:PutEvents"']
+            assert "local.completion_events_bus_arn" in str(datas[("aws_iam_policy_document", "sfn")])
+            conditions = {unquote(c["variable"]): c["values"] for c in st["condition"]}
+            assert conditions == {"events:source": ["${local.completion_events_source}"],
+                                  "events:detail-type": ['"Image Resized"', '"Image Rejected"']}
+            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']
