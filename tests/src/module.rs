@@ -105,10 +105,33 @@ pub async fn object_created_rule_with_probe(
     let events = emulator.eventbridge();
     let pattern = put_object_created_rule(&events, &name, bucket, key_filter).await?;
 
+    let (queue_url, queue_arn) = probe_queue(emulator, &name).await?;
+
+    let (transformer, paths, template) = input_transformer()?;
+    let target = Target::builder()
+        .id("probe")
+        .arn(&queue_arn)
+        .input_transformer(transformer)
+        .build()
+        .map_err(|e| format!("Target: {e}"))?;
+    put_target(&events, &name, target).await?;
+    eprintln!(
+        "deployed: EventBridge rule {name}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}\n  input paths: {paths:?}\n  input template: {}",
+        template.trim_end()
+    );
+    Ok(ProbedRule {
+        rule: name,
+        queue_url,
+        pattern,
+    })
+}
+
+/// An SQS queue named `name` that a rule can deliver to: its URL and ARN.
+async fn probe_queue(emulator: &Emulator, name: &str) -> Result<(String, String), String> {
     let sqs = emulator.sqs();
     let queue_url = sqs
         .create_queue()
-        .queue_name(&name)
+        .queue_name(name)
         .send()
         .await
         .map_err(describe("CreateQueue"))?
@@ -127,23 +150,57 @@ pub async fn object_created_rule_with_probe(
                 .cloned()
         })
         .ok_or("no QueueArn")?;
+    Ok((queue_url, queue_arn))
+}
 
-    let (transformer, paths, template) = input_transformer()?;
+/// A consumer of the completion events: the event bus `bus` (created unless it is `default`), a rule on
+/// it with `pattern` (the module's `completion_events_pattern` output) and an SQS probe queue as its
+/// target, delivering each event as it is.
+pub async fn completion_events_probe(
+    emulator: &Emulator,
+    bus: &str,
+    pattern: &str,
+) -> Result<ProbedRule, String> {
+    let name = crate::unique_name("imgresize-completion");
+    let events = emulator.eventbridge();
+    if bus != "default" {
+        events
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .map_err(describe("CreateEventBus"))?;
+    }
+    events
+        .put_rule()
+        .name(&name)
+        .event_bus_name(bus)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    let (queue_url, queue_arn) = probe_queue(emulator, &name).await?;
     let target = Target::builder()
         .id("probe")
         .arn(&queue_arn)
-        .input_transformer(transformer)
         .build()
         .map_err(|e| format!("Target: {e}"))?;
-    put_target(&events, &name, target).await?;
-    eprintln!(
-        "deployed: EventBridge rule {name}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}\n  input paths: {paths:?}\n  input template: {}",
-        template.trim_end()
-    );
+    let put = events
+        .put_targets()
+        .rule(&name)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(describe("PutTargets"))?;
+    if put.failed_entry_count() != 0 {
+        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
+    }
+    eprintln!("deployed: consumer rule {name} on bus {bus}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}");
     Ok(ProbedRule {
         rule: name,
         queue_url,
-        pattern,
+        pattern: pattern.to_string(),
     })
 }
 
@@ -230,6 +287,7 @@ pub async fn state_machine(
     retry: &templates::Retry,
     workflow: WorkflowType,
     api: bool,
+    events: Option<&templates::CompletionEvents>,
 ) -> Result<StateMachine, String> {
     let function_arn = function_arn(name);
     let timeout_seconds = templates::execution_timeout_seconds(workflow, api, retry)?;
@@ -239,6 +297,7 @@ pub async fn state_machine(
         originals_bucket,
         retry,
         timeout_seconds,
+        events,
     )?;
     let arn = emulator
         .sfn()
@@ -256,7 +315,7 @@ pub async fn state_machine(
         .map_err(describe("CreateStateMachine"))?
         .state_machine_arn;
     eprintln!(
-        "deployed: {workflow:?} state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?}, timeout {timeout_seconds} s)"
+        "deployed: {workflow:?} state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?}, timeout {timeout_seconds} s, completion events {events:?})"
     );
     Ok(StateMachine {
         name: name.to_string(),
@@ -771,6 +830,10 @@ pub struct ChainOptions {
     pub s3_trigger: bool,
     /// Also the backfill state machine (backfill.tf, `var.enable_backfill`), with these template choices.
     pub backfill: Option<templates::BackfillChoices>,
+    /// Completion events (`var.enable_completion_events`): `Some` with the bus and source, `None` off.
+    /// `defaults` gives the module's defaults with the source `var.name` would give: the deployment's
+    /// prefix (a unique name would make every test's rule different; tests that listen use their own).
+    pub completion_events: Option<templates::CompletionEvents>,
 }
 
 impl ChainOptions {
@@ -786,6 +849,7 @@ impl ChainOptions {
             workflow: WorkflowType::default_type()?,
             s3_trigger: true,
             backfill: None,
+            completion_events: templates::CompletionEvents::module_defaults(prefix)?,
         })
     }
 }
@@ -858,6 +922,7 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         &options.retry,
         options.workflow,
         options.api,
+        options.completion_events.as_ref(),
     )
     .await?;
     if machine.function_arn != function_arn {
