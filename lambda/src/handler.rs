@@ -50,8 +50,15 @@ impl<S: ObjectStore> Handler<S> {
 
     /// Everything but the Lambda types: `Ok` holds the answer, success or rejection.
     pub async fn handle(&self, event: &Value) -> Result<Value, Error> {
-        match self.process(event).await {
-            Ok(done) => Ok(done.to_json()),
+        let result = if crate::delete::is_request(event) {
+            crate::delete::run(&self.store, &self.config, event)
+                .await
+                .map(|deleted| deleted.to_json())
+        } else {
+            self.process(event).await.map(|done| done.to_json())
+        };
+        match result {
+            Ok(answer) => Ok(answer),
             Err(error) if error.is_rejection() => {
                 warn!(code = error.code(), error = %error, "rejected");
                 Ok(to_json(&Rejected::from(&error)))

@@ -76,6 +76,20 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = Result<ObjectInfo, StoreError>> + Send;
 
     fn put(&self, object: NewObject<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// ListObjectsV2 under `prefix`: every key, across pages (delete sync, [`crate::delete`]).
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// DeleteObject (a delete marker on a versioned bucket). A missing object is not an error.
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// How a write ended, when it did not fail.
