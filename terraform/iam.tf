@@ -95,6 +95,19 @@ data "aws_iam_policy_document" "lambda" {
     resources = [local.resized_bucket_arn]
   }
 
+  # Delete sync: the function deletes outputs (only those whose metadata names the deleted original;
+  # ListResized above lets it list the candidates).
+  dynamic "statement" {
+    for_each = var.enable_delete_sync ? ["${local.resized_bucket_arn}/${var.dest_prefix}*"] : []
+
+    content {
+      sid       = "DeleteOwnOutputs"
+      effect    = "Allow"
+      actions   = ["s3:DeleteObject"]
+      resources = [statement.value]
+    }
+  }
+
   # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,
   # and only when S3 in this region makes the call on the function's behalf.
   dynamic "statement" {

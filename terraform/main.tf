@@ -109,6 +109,9 @@ locals {
     var.cache_control == null ? {} : { CACHE_CONTROL = var.cache_control },
   )
 
+  # Delete sync: the "Object Deleted" reasons that count.
+  delete_sync_reasons = concat(["DeleteObject"], var.delete_sync_lifecycle_expiration ? ["Lifecycle Expiration"] : [])
+
   create_sns_topic = var.create_sns_topic || length(var.alarm_email_addresses) > 0
   alarm_actions    = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
 }

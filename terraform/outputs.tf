@@ -108,6 +108,11 @@ output "completion_events_pattern" {
   }) : null
 }
 
+output "delete_sync_rule_arn" {
+  description = "ARN of the EventBridge rule on \"Object Deleted\" events that deletes an original's outputs (null when enable_delete_sync = false)."
+  value       = one(aws_cloudwatch_event_rule.object_deleted[*].arn)
+}
+
 ################################################################################
 # Backfill
 ################################################################################

@@ -793,3 +793,19 @@ variable "completion_events_source" {
     error_message = "completion_events_source must not start with \"aws.\": EventBridge reserves those sources for AWS services."
   }
 }
+
+################################################################################
+# Delete sync (eventbridge.tf, lambda/src/delete.rs)
+################################################################################
+
+variable "enable_delete_sync" {
+  description = "Delete an original's outputs when the original is deleted: an EventBridge rule on S3 \"Object Deleted\" events of the originals bucket (under source_prefix/source_suffixes) invokes the function, which deletes exactly the outputs whose metadata names that original, after checking it is still absent. Needs EventBridge delivery on the bucket (as the upload trigger does)."
+  type        = bool
+  default     = false
+}
+
+variable "delete_sync_lifecycle_expiration" {
+  description = "With enable_delete_sync: also follow deletions by S3 Lifecycle expiration (reason \"Lifecycle Expiration\"), not only deletions by a caller (reason \"DeleteObject\", which on a versioned bucket includes creating a delete marker)."
+  type        = bool
+  default     = false
+}

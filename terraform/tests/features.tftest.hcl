@@ -247,3 +247,59 @@ run "completion_events_source_may_not_be_an_aws_source" {
 
   expect_failures = [var.completion_events_source]
 }
+
+run "without_delete_sync_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_deleted) == 0,
+      length(aws_cloudwatch_event_target.delete_sync) == 0,
+      length(aws_lambda_permission.delete_sync) == 0,
+      !anytrue([for s in data.aws_iam_policy_document.lambda.statement : contains(tolist(s.actions), "s3:DeleteObject")]),
+    ])
+    error_message = "Delete sync is off by default: no rule, target, permission or s3:DeleteObject."
+  }
+}
+
+run "with_delete_sync" {
+  command = plan
+
+  variables {
+    enable_delete_sync = true
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_deleted) == 1,
+      length(aws_lambda_permission.delete_sync) == 1,
+      aws_lambda_permission.delete_sync[0].principal == "events.amazonaws.com",
+      # The pattern names the generated bucket (unknown at plan): its reasons are checked as the local.
+      local.delete_sync_reasons == ["DeleteObject"],
+      strcontains(aws_cloudwatch_event_target.delete_sync[0].input_transformer[0].input_template, "\"action\": \"delete\""),
+    ])
+    error_message = "On: a rule on a caller's deletes invokes the function with a delete request."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.lambda.statement :
+      s.sid == "DeleteOwnOutputs" && s.actions == toset(["s3:DeleteObject"])
+    ])
+    error_message = "The function may delete its own outputs only with delete sync."
+  }
+}
+
+run "delete_sync_with_lifecycle_expiration" {
+  command = plan
+
+  variables {
+    enable_delete_sync               = true
+    delete_sync_lifecycle_expiration = true
+  }
+
+  assert {
+    condition     = local.delete_sync_reasons == ["DeleteObject", "Lifecycle Expiration"]
+    error_message = "Lifecycle expiration counts when asked for."
+  }
+}

@@ -753,6 +753,47 @@ pub async fn object_created_rule(
     Ok(rule)
 }
 
+/// `aws_cloudwatch_event_rule.object_deleted` + `aws_cloudwatch_event_target.delete_sync` (eventbridge.tf,
+/// `var.enable_delete_sync`): "Object Deleted" events of `bucket` (a caller's deletes) invoke the function
+/// directly with the module's delete request. Returns the rule's name.
+pub async fn object_deleted_rule(
+    emulator: &Emulator,
+    name: &str,
+    bucket: &str,
+    key_filter: &str,
+    function_arn: &str,
+) -> Result<String, String> {
+    let rule = format!("{name}-object-deleted");
+    let events = emulator.eventbridge();
+    let pattern = templates::deleted_event_pattern(bucket, key_filter, &["DeleteObject"])?;
+    events
+        .put_rule()
+        .name(&rule)
+        .event_pattern(&pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    let paths: HashMap<String, String> = templates::input_paths()?.into_iter().collect();
+    let template = templates::delete_input_template()?;
+    let transformer = InputTransformer::builder()
+        .set_input_paths_map(Some(paths))
+        .input_template(&template)
+        .build()
+        .map_err(|e| format!("InputTransformer: {e}"))?;
+    let target = Target::builder()
+        .id("delete-sync")
+        .arn(function_arn)
+        .input_transformer(transformer)
+        .build()
+        .map_err(|e| format!("Target: {e}"))?;
+    put_target(&events, &rule, target).await?;
+    eprintln!(
+        "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {function_arn}\n  input template: {}",
+        template.trim_end()
+    );
+    Ok(rule)
+}
+
 /// The Lambda zip `scripts/build.sh <architecture>` (`make build`) writes: what the module deploys.
 pub fn lambda_zip(architecture: &str) -> std::path::PathBuf {
     crate::repo_root().join(format!(
@@ -811,6 +852,10 @@ pub async fn lambda_function(
     Ok(arn)
 }
 
+fn variable_is_true(name: &str) -> Result<bool, String> {
+    Ok(templates::variable_default(name)? == Value::Bool(true))
+}
+
 /// What [`deploy`] puts into the emulator.
 #[derive(Debug, Clone)]
 pub struct ChainOptions {
@@ -834,6 +879,8 @@ pub struct ChainOptions {
     /// `defaults` gives the module's defaults with the source `var.name` would give: the deployment's
     /// prefix (a unique name would make every test's rule different; tests that listen use their own).
     pub completion_events: Option<templates::CompletionEvents>,
+    /// Delete sync (`var.enable_delete_sync`): the "Object Deleted" rule invoking the function.
+    pub delete_sync: bool,
 }
 
 impl ChainOptions {
@@ -850,6 +897,7 @@ impl ChainOptions {
             s3_trigger: true,
             backfill: None,
             completion_events: templates::CompletionEvents::module_defaults(prefix)?,
+            delete_sync: variable_is_true("enable_delete_sync")?,
         })
     }
 }
@@ -945,6 +993,16 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     } else {
         None
     };
+    if options.delete_sync {
+        object_deleted_rule(
+            emulator,
+            &name,
+            &originals,
+            &templates::default_key_filter()?,
+            &function_arn,
+        )
+        .await?;
+    }
     let backfill = match &options.backfill {
         Some(choices) => Some(
             backfill_state_machine(

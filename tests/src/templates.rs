@@ -464,6 +464,31 @@ pub fn backfill_definition(
     Ok(text)
 }
 
+/// `deleted_event_pattern.json` as `aws_cloudwatch_event_rule.object_deleted` renders it (eventbridge.tf):
+/// `reasons` is `local.delete_sync_reasons`.
+pub fn deleted_event_pattern(
+    originals_bucket: &str,
+    key_filter: &str,
+    reasons: &[&str],
+) -> Result<String, String> {
+    let text = render(
+        "deleted_event_pattern.json",
+        &[
+            ("bucket", originals_bucket.to_string()),
+            ("key_filter", key_filter.to_string()),
+            ("reasons", json!(reasons).to_string()),
+        ],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("deleted_event_pattern.json rendered to invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+/// `delete_input_template.json` (`file()`): the delete-sync target's input template.
+pub fn delete_input_template() -> Result<String, String> {
+    load("delete_input_template.json")
+}
+
 /// `local.key_filter` (main.tf): the EventBridge matchers on the object key for `var.source_prefix` and
 /// `var.source_suffixes`, as `jsonencode` writes them (compact; the validations on both variables rule out
 /// the characters `jsonencode` would escape differently from serde_json: `<`, `>`, `&`).

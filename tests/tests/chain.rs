@@ -1153,3 +1153,116 @@ async fn completion_events_carry_the_answer_and_its_placeholder() {
         "{rejection}"
     );
 }
+
+/// Delete sync on the real chain: deleting an original (S3 "Object Deleted" → the module's rule → the
+/// function's delete request) deletes its output and nothing else: another source sharing its name
+/// prefix (`d/cat2.jpg`), one with the same name in another folder (`cat.jpg`) and a stranger's object
+/// under the same prefix stay. A delete request arriving after the original was uploaded again (the race,
+/// called directly: the function is the one checking) keeps the new output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_original_deletes_exactly_its_outputs() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        delete_sync: true,
+        ..ChainOptions::defaults("imgresize-delete").expect("options")
+    })
+    .await;
+    let prefix = chain.env("DEST_PREFIX").unwrap_or_default().to_string();
+    for key in ["d/cat.jpg", "d/cat2.jpg", "cat.jpg", "d/dog.jpg"] {
+        upload(&chain, key, images::jpeg(640, 480)).await;
+    }
+    chain::wait_executions(emulator, &chain, 4, Duration::from_secs(90))
+        .await
+        .expect("executions");
+    let s3 = emulator.s3();
+    s3.put_object()
+        .bucket(&chain.resized)
+        .key(format!("{prefix}d/cat_resized.txt"))
+        .body(ByteStream::from_static(b"a stranger's"))
+        .send()
+        .await
+        .expect("stranger");
+    let before = buckets::keys(&s3, &chain.resized).await.expect("keys");
+    let gone = format!("{prefix}d/cat_resized.jpg");
+    assert!(before.contains(&gone), "{before:?}");
+
+    s3.delete_object()
+        .bucket(&chain.originals)
+        .key("d/cat.jpg")
+        .send()
+        .await
+        .expect("delete the original");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let keys = buckets::keys(&s3, &chain.resized).await.expect("keys");
+        if !keys.contains(&gone) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{gone} still there: {keys:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut expected = before.clone();
+    expected.retain(|k| *k != gone);
+    assert_eq!(
+        buckets::keys(&s3, &chain.resized).await.expect("keys"),
+        expected,
+        "only d/cat.jpg's output went"
+    );
+
+    // The race: d/dog.jpg deleted and at once uploaded again. Whenever its delete event is handled, the
+    // new upload's output is there at the end, made from the new object.
+    s3.delete_object()
+        .bucket(&chain.originals)
+        .key("d/dog.jpg")
+        .send()
+        .await
+        .expect("delete d/dog.jpg");
+    upload(&chain, "d/dog.jpg", images::jpeg(320, 240)).await;
+    chain::wait_executions(emulator, &chain, 5, Duration::from_secs(60))
+        .await
+        .expect("the new upload's execution");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dog = format!("{prefix}d/dog_resized.jpg");
+    let new_etag = s3
+        .head_object()
+        .bucket(&chain.originals)
+        .key("d/dog.jpg")
+        .send()
+        .await
+        .expect("the new original")
+        .e_tag
+        .unwrap_or_default();
+    let head = output_head(&chain, &dog).await;
+    assert_eq!(
+        head.metadata
+            .unwrap_or_default()
+            .get("imgresize-source-etag")
+            .map(String::as_str),
+        Some(new_etag.trim_matches('"')),
+        "the output is the new upload's"
+    );
+    // And deterministically: the delete request handled after the upload.
+    let invoked = lambda_api::invoke(
+        &emulator.endpoint,
+        &chain.name,
+        &json!({"action": "delete", "bucket": chain.originals, "key": "d/dog.jpg", "keyEncoding": "url"})
+            .to_string(),
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("invoke");
+    let answer: Value = serde_json::from_str(&invoked.payload).expect("answer");
+    assert_eq!(answer["reason"], json!("SOURCE_EXISTS"), "{answer}");
+    assert_eq!(answer["deleted"], json!([]), "{answer}");
+    let keys = buckets::keys(&s3, &chain.resized).await.expect("keys");
+    assert!(
+        keys.contains(&format!("{prefix}d/dog_resized.jpg")),
+        "{keys:?}"
+    );
+}
