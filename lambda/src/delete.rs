@@ -11,7 +11,8 @@
 //!    ([`provenance::keys::SOURCE`]) is a match;
 //! 4. before each DeleteObject, HEAD the original again: one that came back stops the deletion there.
 //!
-//! Not wired into the module yet: no EventBridge rule calls it (see the branch's report).
+//! With `enable_delete_sync`, the module's "Object Deleted" rule invokes the function with this request
+//! (terraform/eventbridge.tf, `templates/delete_input_template.json`).
 
 use serde::Serialize;
 use serde_json::Value;
