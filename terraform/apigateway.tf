@@ -352,6 +352,7 @@ resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV2_AWS_77:A web ACL is optional (var.api_waf_web_acl_arn) and its rule set is the owner's; the back end is Step Functions, not a Java (Log4j) service.
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; this API's back end is Step Functions, called with SigV4.
   #checkov:skip=CKV_AWS_76:Access logging is on with enable_api_logging (or create_api_gateway_cloudwatch_role): off by default because a stage with logs cannot be created in an account whose API Gateway CloudWatch role was never set.
+  #checkov:skip=CKV2_AWS_4:Execution logging (aws_api_gateway_method_settings.all, logging_level) is var.api_execution_logging_level with enable_api_logging, "OFF" by default for the reason given at CKV_AWS_76 (checkov resolves that default since the module has more locals).
   rest_api_id          = aws_api_gateway_rest_api.this[0].id
   deployment_id        = aws_api_gateway_deployment.this[0].id
   stage_name           = var.api_stage_name

@@ -83,3 +83,52 @@ data "aws_iam_policy_document" "eventbridge_dlq" {
     }
   }
 }
+
+################################################################################
+# Delete sync (var.enable_delete_sync): S3 "Object Deleted" on the originals bucket → EventBridge rule →
+# the function directly ({"action": "delete"}, lambda/src/delete.rs). No state machine: one short call,
+# no state transitions to pay for; a failure (TransientError) is retried by Lambda's asynchronous
+# invocation, a rejection is an answer and is not.
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "object_deleted" {
+  count = var.enable_delete_sync ? 1 : 0
+
+  name        = "${var.name}-object-deleted"
+  description = "imgresize: originals deleted from ${local.originals_bucket_name} take their outputs with them"
+  event_pattern = templatefile("${path.module}/templates/deleted_event_pattern.json", {
+    bucket     = local.originals_bucket_name
+    key_filter = local.key_filter
+    reasons    = jsonencode(local.delete_sync_reasons)
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "delete_sync" {
+  count = var.enable_delete_sync ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.object_deleted[0].name
+  arn  = aws_lambda_function.this.arn
+
+  # The same input paths as uploads; the function reads bucket and the URL-encoded key.
+  input_transformer {
+    input_paths    = jsondecode(file("${path.module}/templates/input_paths.json"))
+    input_template = file("${path.module}/templates/delete_input_template.json")
+  }
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.eventbridge_maximum_event_age_in_seconds
+    maximum_retry_attempts       = var.eventbridge_maximum_retry_attempts
+  }
+}
+
+resource "aws_lambda_permission" "delete_sync" {
+  count = var.enable_delete_sync ? 1 : 0
+
+  statement_id  = "ObjectDeletedRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.object_deleted[0].arn
+}

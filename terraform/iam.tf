@@ -104,6 +104,19 @@ data "aws_iam_policy_document" "lambda" {
     resources = [local.resized_bucket_arn]
   }
 
+  # Delete sync: the function deletes outputs (only those whose metadata names the deleted original;
+  # ListResized above lets it list the candidates).
+  dynamic "statement" {
+    for_each = var.enable_delete_sync ? ["${local.resized_bucket_arn}/${var.dest_prefix}*"] : []
+
+    content {
+      sid       = "DeleteOwnOutputs"
+      effect    = "Allow"
+      actions   = ["s3:DeleteObject"]
+      resources = [statement.value]
+    }
+  }
+
   # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,
   # and only when S3 in this region makes the call on the function's behalf.
   dynamic "statement" {
@@ -171,6 +184,30 @@ data "aws_iam_policy_document" "sfn" {
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
     resources = [aws_lambda_function.this.arn]
+  }
+
+  # Completion events: this one bus, this module's source and its two detail types only.
+  dynamic "statement" {
+    for_each = var.enable_completion_events ? [local.completion_events_bus_arn] : []
+
+    content {
+      sid       = "PublishCompletionEvents"
+      effect    = "Allow"
+      actions   = ["events:PutEvents"]
+      resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:source"
+        values   = [local.completion_events_source]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "events:detail-type"
+        values   = ["Image Resized", "Image Rejected"]
+      }
+    }
   }
 }
 

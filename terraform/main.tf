@@ -118,6 +118,9 @@ locals {
   # are configured (a size in the input asks for the one classic output instead of the renditions).
   transformer_size = var.renditions == null ? tostring(var.default_size) : "null"
 
+  # Delete sync: the "Object Deleted" reasons that count.
+  delete_sync_reasons = concat(["DeleteObject"], var.delete_sync_lifecycle_expiration ? ["Lifecycle Expiration"] : [])
+
   create_sns_topic = var.create_sns_topic || length(var.alarm_email_addresses) > 0
   alarm_actions    = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
 }

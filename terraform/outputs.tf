@@ -87,6 +87,33 @@ output "state_machine_log_group_name" {
 }
 
 ################################################################################
+# Completion events
+################################################################################
+
+output "completion_events_bus_arn" {
+  description = "ARN of the event bus the state machine publishes \"Image Resized\" / \"Image Rejected\" events to (null when enable_completion_events = false)."
+  value       = var.enable_completion_events ? local.completion_events_bus_arn : null
+}
+
+output "completion_events_source" {
+  description = "The completion events' source (null when enable_completion_events = false)."
+  value       = var.enable_completion_events ? local.completion_events_source : null
+}
+
+output "completion_events_pattern" {
+  description = "An EventBridge event pattern (JSON) matching both completion events of this deployment, for a consumer's aws_cloudwatch_event_rule on that bus (null when enable_completion_events = false). The detail's shape is in lambda/CONTRACT.md."
+  value = var.enable_completion_events ? jsonencode({
+    source        = [local.completion_events_source]
+    "detail-type" = ["Image Resized", "Image Rejected"]
+  }) : null
+}
+
+output "delete_sync_rule_arn" {
+  description = "ARN of the EventBridge rule on \"Object Deleted\" events that deletes an original's outputs (null when enable_delete_sync = false)."
+  value       = one(aws_cloudwatch_event_rule.object_deleted[*].arn)
+}
+
+################################################################################
 # Backfill
 ################################################################################
 

@@ -817,3 +817,56 @@ variable "backfill_results_prefix" {
     error_message = "backfill_results_prefix must be empty or end with \"/\" (not start with it), at most 256 characters."
   }
 }
+
+################################################################################
+# Completion events (stepfunctions.tf, templates/completion_events.asl.part)
+################################################################################
+
+variable "enable_completion_events" {
+  description = "Publish an EventBridge event when an image is resized (detail-type \"Image Resized\") or rejected (\"Image Rejected\"), the function's answer as the detail (see lambda/CONTRACT.md). Off: the state machine has no publishing states at all (no extra state transitions)."
+  type        = bool
+  default     = true
+}
+
+variable "completion_events_bus_name" {
+  description = "Name of the event bus the completion events go to (in this account and region): \"default\", or a custom bus created elsewhere. The state machine may publish to this bus only."
+  type        = string
+  default     = "default"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,256}$", var.completion_events_bus_name))
+    error_message = "completion_events_bus_name must be an event bus name (1-256 letters, digits, \".\", \"_\" or \"-\"), not an ARN."
+  }
+}
+
+variable "completion_events_source" {
+  description = "The events' `source` field. null: var.name. Rules match on it, so keep it stable once consumers exist."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.completion_events_source == null || can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,255}$", coalesce(var.completion_events_source, "x")))
+    error_message = "completion_events_source must be null or 1-256 letters, digits, \".\", \"_\", \"/\" or \"-\", starting with a letter or digit."
+  }
+
+  validation {
+    condition     = var.completion_events_source == null || !startswith(lower(coalesce(var.completion_events_source, "x")), "aws.")
+    error_message = "completion_events_source must not start with \"aws.\": EventBridge reserves those sources for AWS services."
+  }
+}
+
+################################################################################
+# Delete sync (eventbridge.tf, lambda/src/delete.rs)
+################################################################################
+
+variable "enable_delete_sync" {
+  description = "Delete an original's outputs when the original is deleted: an EventBridge rule on S3 \"Object Deleted\" events of the originals bucket (under source_prefix/source_suffixes) invokes the function, which deletes exactly the outputs whose metadata names that original, after checking it is still absent. Needs EventBridge delivery on the bucket (as the upload trigger does)."
+  type        = bool
+  default     = false
+}
+
+variable "delete_sync_lifecycle_expiration" {
+  description = "With enable_delete_sync: also follow deletions by S3 Lifecycle expiration (reason \"Lifecycle Expiration\"), not only deletions by a caller (reason \"DeleteObject\", which on a versioned bucket includes creating a delete marker)."
+  type        = bool
+  default     = false
+}

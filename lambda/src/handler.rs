@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::fetch::{fetch, Source};
 use crate::keys::destination_key;
 use crate::provenance::{
-    bare_etag, decide, source_id, Decision, ExistingOutput, Provenance, Settings, SkipReason,
+    bare_etag, decide, output_metadata, placeholder_from_metadata, source_id, Decision,
+    ExistingOutput, Provenance, Settings, SkipReason,
 };
 use crate::request::{self, ResizeRequest};
 use crate::response::{to_json, Done, OutputSummary, Rejected, Skipped, SourceSummary, Success};
@@ -58,8 +59,15 @@ impl<S: ObjectStore> Handler<S> {
 
     /// Everything but the Lambda types: `Ok` holds the answer, success or rejection.
     pub async fn handle(&self, event: &Value) -> Result<Value, Error> {
-        match self.process(event).await {
-            Ok(done) => Ok(done.to_json()),
+        let result = if crate::delete::is_request(event) {
+            crate::delete::run(&self.store, &self.config, event)
+                .await
+                .map(|deleted| deleted.to_json())
+        } else {
+            self.process(event).await.map(|done| done.to_json())
+        };
+        match result {
+            Ok(answer) => Ok(answer),
             Err(error) if error.is_rejection() => {
                 warn!(code = error.code(), error = %error, "rejected");
                 Ok(to_json(&Rejected::from(&error)))
@@ -99,11 +107,17 @@ impl<S: ObjectStore> Handler<S> {
             height: header.height,
             format: header.format,
             bytes: source.data.len(),
+            etag: source.info.etag.as_deref().map(bare_etag),
         };
 
         let mut decisions = Vec::with_capacity(planned.len());
-        for output in &planned {
+        // What a skip answers as its placeholder: the one recorded on the first output (nothing decoded).
+        let mut recorded_placeholder = None;
+        for (i, output) in planned.iter().enumerate() {
             let existing = self.existing_output(&output.key).await?;
+            if i == 0 {
+                recorded_placeholder = existing.as_ref().and_then(|o| o.placeholder.clone());
+            }
             decisions.push(decide(&output.provenance, existing.as_ref()));
         }
         let to_make: Vec<bool> = decisions
@@ -121,7 +135,7 @@ impl<S: ObjectStore> Handler<S> {
                     _ => None,
                 })
                 .unwrap_or(SkipReason::UpToDate);
-            return Ok(self.skipped(reason, &planned, &decisions, summary));
+            return Ok(self.skipped(reason, &planned, &decisions, summary, recorded_placeholder));
         }
 
         // Every output is encoded before the first write: a rendition that cannot be made leaves
@@ -159,7 +173,13 @@ impl<S: ObjectStore> Handler<S> {
                 .source_changed(&request.bucket, &source.key, &planned[0].provenance)
                 .await?
         {
-            return Ok(self.skipped(SkipReason::SourceChanged, &planned, &decisions, summary));
+            return Ok(self.skipped(
+                SkipReason::SourceChanged,
+                &planned,
+                &decisions,
+                summary,
+                recorded_placeholder,
+            ));
         }
 
         let mut written: Vec<&Planned> = Vec::new();
@@ -195,7 +215,13 @@ impl<S: ObjectStore> Handler<S> {
                 )));
             };
             match self
-                .write(output, image, condition, (&request.bucket, &source.key))
+                .write(
+                    output,
+                    image,
+                    condition,
+                    (&request.bucket, &source.key),
+                    &rendered.placeholder,
+                )
                 .await
             {
                 Ok(Some(reason)) => left_as_it_is(output, reason, &mut outputs),
@@ -218,7 +244,11 @@ impl<S: ObjectStore> Handler<S> {
                 }
             }
         }
-        let Rendered { source: read, .. } = rendered;
+        let Rendered {
+            source: read,
+            placeholder,
+            ..
+        } = rendered;
         let summary = SourceSummary {
             width: read.width,
             height: read.height,
@@ -234,12 +264,14 @@ impl<S: ObjectStore> Handler<S> {
                 reason,
                 summary,
                 outputs,
+                recorded_placeholder,
             )));
         }
         Ok(Done::Written(Success::new(
             self.config.dest_bucket.clone(),
             summary,
             outputs,
+            placeholder,
         )))
     }
 
@@ -293,6 +325,7 @@ impl<S: ObjectStore> Handler<S> {
         planned: &[Planned],
         decisions: &[Decision],
         summary: SourceSummary,
+        placeholder: Option<String>,
     ) -> Done {
         let outputs = planned
             .iter()
@@ -311,6 +344,7 @@ impl<S: ObjectStore> Handler<S> {
             reason,
             summary,
             outputs,
+            placeholder,
         ))
     }
 
@@ -322,8 +356,9 @@ impl<S: ObjectStore> Handler<S> {
         image: &engine::Output,
         mut condition: crate::provenance::Condition,
         (bucket, key): (&str, &str),
+        placeholder: &str,
     ) -> Result<Option<SkipReason>, Error> {
-        let metadata = output.provenance.metadata();
+        let metadata = output_metadata(&output.provenance, placeholder);
         for _ in 0..MAX_CONDITIONAL_WRITES {
             let stored = store(
                 &self.store,
@@ -416,6 +451,7 @@ impl<S: ObjectStore> Handler<S> {
         Ok(info.map(|info| ExistingOutput {
             etag: info.etag.as_deref().map(bare_etag).unwrap_or_default(),
             provenance: Provenance::from_metadata(&info.metadata),
+            placeholder: placeholder_from_metadata(&info.metadata),
         }))
     }
 

@@ -80,20 +80,7 @@ pub fn destination_key(
     size: u32,
     name: &str,
 ) -> Result<String, Error> {
-    let (dir, file) = match source_key.rfind('/') {
-        Some(slash) => source_key.split_at(slash + 1),
-        None => ("", source_key),
-    };
-    if file.is_empty() {
-        return Err(Error::InvalidRequest(format!(
-            "key {source_key:?} names a folder, not a file"
-        )));
-    }
-    // A leading dot starts a hidden name, not an extension.
-    let (stem, extension) = match file.rfind('.') {
-        Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
-        _ => (file, ""),
-    };
+    let (dir, stem, extension) = split_source(source_key)?;
     let extension = if format.accepts_extension(extension) {
         extension
     } else {
@@ -170,6 +157,58 @@ pub fn check_distinct(prefix: &str, pattern: &str, renditions: &[Rendition]) -> 
         }
     }
     Ok(())
+}
+
+/// A source key's folder (with its `/`, or empty), stem and extension (empty when there is none).
+fn split_source(source_key: &str) -> Result<(&str, &str, &str), Error> {
+    let (dir, file) = match source_key.rfind('/') {
+        Some(slash) => source_key.split_at(slash + 1),
+        None => ("", source_key),
+    };
+    if file.is_empty() {
+        return Err(Error::InvalidRequest(format!(
+            "key {source_key:?} names a folder, not a file"
+        )));
+    }
+    // A leading dot starts a hidden name, not an extension.
+    let (stem, extension) = match file.rfind('.') {
+        Some(dot) if dot > 0 && dot + 1 < file.len() => (&file[..dot], &file[dot + 1..]),
+        _ => (file, ""),
+    };
+    Ok((dir, stem, extension))
+}
+
+/// The longest key prefix every output of `source_key` starts with, whatever the request's format and
+/// size: `prefix` + the pattern filled in up to its first placeholder that does not come from the source
+/// key alone (only `{dir}` and `{stem}` do; `{ext}` depends on the format, `{size}` on the request, and
+/// any placeholder added later counts as such). What a listing for the outputs of one source (deleting
+/// them with it) can be narrowed to; other sources' outputs may share it, so each candidate's metadata
+/// still decides (`provenance::keys::SOURCE`).
+pub fn listing_prefix(prefix: &str, pattern: &str, source_key: &str) -> Result<String, Error> {
+    let (dir, stem, _) = split_source(source_key)?;
+    let mut key = String::from(prefix);
+    let mut rest = pattern;
+    // The same one-pass scan as `destination_key`, stopping at the first placeholder it cannot fill.
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("{dir}") {
+            key.push_str(dir);
+            rest = after;
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("{stem}") {
+            key.push_str(stem);
+            rest = after;
+            continue;
+        }
+        if PLACEHOLDERS.iter().any(|p| rest.starts_with(p)) {
+            break;
+        }
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let literal = rest[first..].find('{').map_or(rest.len(), |at| at + first);
+        key.push_str(&rest[..literal]);
+        rest = &rest[literal..];
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -306,10 +345,65 @@ mod tests {
             }
         }
 
+        /// Listing under the prefix finds every output of the source, whatever its format and size.
+        #[test]
+        fn every_output_key_starts_with_its_listing_prefix(
+            key in "\\PC{0,200}",
+            pattern in prop::sample::select(vec![
+                "{dir}{stem}_resized.{ext}", "{stem}.{ext}", "{size}/{dir}{stem}.{ext}",
+                "{dir}{stem}-{size}.{ext}", "t/{stem}{stem}.{ext}", "{dir}x{ext}{stem}",
+                "{dir}{stem}_{name}.{ext}", "{name}/{dir}{stem}.{ext}",
+            ]),
+            name in "[a-z0-9_-]{1,32}",
+            size in 1u32..=10000,
+            format in prop::sample::select(vec![OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp]),
+        ) {
+            if let Ok(dest_key) = destination_key("out/", pattern, &key, format, size, &name) {
+                let listing = listing_prefix("out/", pattern, &key);
+                prop_assert!(listing.as_ref().is_ok_and(|p| dest_key.starts_with(p.as_str())),
+                             "{:?} vs {:?}", dest_key, listing);
+            }
+        }
+
         #[test]
         fn decoding_never_panics(key in "\\PC{0,200}") {
             let _ = form_decode(&key);
             let _ = readings(&key, KeyEncoding::Url);
         }
+    }
+
+    #[test]
+    fn the_listing_prefix_stops_at_the_first_placeholder_not_from_the_key() {
+        let listing = |pattern: &str, key: &str| listing_prefix("output/", pattern, key).unwrap();
+        assert_eq!(
+            listing("{dir}{stem}_resized.{ext}", "a/cat.jpg"),
+            "output/a/cat_resized."
+        );
+        assert_eq!(listing("{size}/{dir}{stem}.{ext}", "a/cat.jpg"), "output/");
+        // Every rendition of the default pattern: the name stops the prefix.
+        assert_eq!(
+            listing("{dir}{stem}_{name}.{ext}", "a/cat.jpg"),
+            "output/a/cat_"
+        );
+        assert_eq!(
+            listing("{dir}{stem}-{size}.{ext}", "cat.jpg"),
+            "output/cat-"
+        );
+        // Sources sharing a name prefix (`cat2.jpg`, `a/cat.jpg`) have outputs outside `cat.jpg`'s.
+        let pattern = "{dir}{stem}_resized.{ext}";
+        let cat = listing(pattern, "cat.jpg");
+        let output = |source: &str| {
+            destination_key("output/", pattern, source, OutputFormat::Png, 9, "resized").unwrap()
+        };
+        for other in ["cat2.jpg", "a/cat.jpg"] {
+            assert!(!output(other).starts_with(&cat), "{other}");
+        }
+        // ...but not always: `cat` (no extension) and `cat.png` share it. The prefix narrows the
+        // listing; the outputs' recorded source decides.
+        assert!(output("cat").starts_with(&cat) && output("cat.png").starts_with(&cat));
+        assert_eq!(
+            listing_prefix("output/", PATTERN, "dir/").map_err(|e| e.code()),
+            Err("INVALID_REQUEST")
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! [`engine`] (decode → resize → orient → encode) → [`store`] → [`response`], driven by [`handler`].
 
 pub mod config;
+pub mod delete;
 pub mod engine;
 pub mod error;
 pub mod fetch;

@@ -38,6 +38,28 @@ pub mod keys {
     pub const SOURCE: &str = "imgresize-source";
     pub const SEQUENCER: &str = "imgresize-sequencer";
     pub const SETTINGS: &str = "imgresize-settings";
+    /// The output's ThumbHash (`engine::placeholder`), so that a `skipped` answer can carry it.
+    pub const PLACEHOLDER: &str = "imgresize-placeholder";
+}
+
+/// S3's limit on an object's user metadata: names and values together, in bytes.
+pub const USER_METADATA_LIMIT: usize = 2048;
+
+/// The metadata of an output: its provenance plus its placeholder (known only once the image is decoded).
+pub fn output_metadata(provenance: &Provenance, placeholder: &str) -> Vec<(String, String)> {
+    let mut metadata = provenance.metadata();
+    if !placeholder.is_empty() {
+        metadata.push((keys::PLACEHOLDER.to_string(), placeholder.to_string()));
+    }
+    metadata
+}
+
+/// The placeholder recorded in an output's user metadata.
+pub fn placeholder_from_metadata(metadata: &HashMap<String, String>) -> Option<String> {
+    metadata
+        .get(keys::PLACEHOLDER)
+        .filter(|v| !v.is_empty())
+        .cloned()
 }
 
 /// Everything that determines one output's bytes, key and headers, hashed.
@@ -203,6 +225,8 @@ pub struct ExistingOutput {
     pub etag: String,
     /// `None` when it lacks this function's metadata (made before it, or by someone else).
     pub provenance: Option<Provenance>,
+    /// Its recorded placeholder, for a `skipped` answer.
+    pub placeholder: Option<String>,
 }
 
 /// The S3 precondition of a write.
@@ -320,6 +344,7 @@ mod tests {
         ExistingOutput {
             etag: "out-etag".into(),
             provenance: Some(p),
+            placeholder: None,
         }
     }
 
@@ -406,6 +431,7 @@ mod tests {
         let legacy = ExistingOutput {
             etag: "out-etag".into(),
             provenance: None,
+            placeholder: None,
         };
         assert_eq!(
             decide(&provenance("e1", Some("0A"), "s"), Some(&legacy)),
@@ -429,6 +455,29 @@ mod tests {
         let map: HashMap<String, String> = p.metadata().into_iter().collect();
         assert_eq!(Provenance::from_metadata(&map), Some(p));
         assert_eq!(Provenance::from_metadata(&HashMap::new()), None);
+    }
+
+    /// The placeholder rides with the provenance, and even the longest values of both (a 1,024-byte
+    /// version id is S3's own limit; a ThumbHash with alpha is at most 44 base64 characters) stay
+    /// within S3's 2 KB of user metadata: a write never fails for its metadata's size.
+    #[test]
+    fn the_placeholder_round_trips_within_the_metadata_limit() {
+        let mut p = provenance(
+            &"e".repeat(70),
+            Some(&"F".repeat(64)),
+            "e1-0011223344556677",
+        );
+        p.source_version_id = Some("v".repeat(1024));
+        p.source_last_modified = Some("Sat, 28 Nov 2026 11:00:00 GMT".into());
+        let placeholder = "x".repeat(44);
+        let metadata = output_metadata(&p, &placeholder);
+        let size: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(size <= USER_METADATA_LIMIT, "{size} bytes");
+        let map: HashMap<String, String> = metadata.into_iter().collect();
+        assert_eq!(placeholder_from_metadata(&map), Some(placeholder));
+        assert_eq!(Provenance::from_metadata(&map), Some(p.clone()));
+        let without: HashMap<String, String> = output_metadata(&p, "").into_iter().collect();
+        assert_eq!(placeholder_from_metadata(&without), None);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Success {
     /// Every output, in the order of the renditions and their formats; `destKey` and the fields above
     /// describe the first one written.
     pub outputs: Vec<OutputSummary>,
+    /// The output's ThumbHash, base64 (`engine::placeholder`): what a page shows while the image loads.
+    pub placeholder: String,
 }
 
 /// One output of the answer.
@@ -90,6 +92,8 @@ pub struct SourceSummary {
     pub height: u32,
     pub format: InputFormat,
     pub bytes: usize,
+    /// The source object's ETag, without quotes (`null` when S3 gave none).
+    pub etag: Option<String>,
 }
 
 /// Success without a write: the output is already what this request would make, or a newer one is
@@ -107,6 +111,9 @@ pub struct Skipped {
     pub body: String,
     pub source: SourceSummary,
     pub outputs: Vec<OutputSummary>,
+    /// The placeholder recorded in the metadata of the output at `destKey` (nothing is decoded on this
+    /// path); `null` when there is no output there or it records none.
+    pub placeholder: Option<String>,
 }
 
 impl Skipped {
@@ -116,6 +123,7 @@ impl Skipped {
         reason: SkipReason,
         source: SourceSummary,
         outputs: Vec<OutputSummary>,
+        placeholder: Option<String>,
     ) -> Self {
         let dest_key = outputs.first().map(|o| o.key.clone()).unwrap_or_default();
         Skipped {
@@ -131,6 +139,7 @@ impl Skipped {
             dest_key,
             source,
             outputs,
+            placeholder,
         }
     }
 }
@@ -161,8 +170,14 @@ pub struct Rejected {
 }
 
 impl Success {
-    /// `outputs` holds at least one written output: the first one written is `destKey`.
-    pub fn new(dest_bucket: String, source: SourceSummary, outputs: Vec<OutputSummary>) -> Self {
+    /// `outputs` holds at least one written output: the first one written is `destKey`. `placeholder`
+    /// is the upload's ThumbHash ([`crate::engine::placeholder`]).
+    pub fn new(
+        dest_bucket: String,
+        source: SourceSummary,
+        outputs: Vec<OutputSummary>,
+        placeholder: String,
+    ) -> Self {
         let first = outputs
             .iter()
             .find(|o| o.skipped.is_none())
@@ -189,6 +204,7 @@ impl Success {
             format: first.as_ref().map_or("", |o| o.format),
             source,
             outputs,
+            placeholder,
         }
     }
 }
@@ -227,6 +243,7 @@ mod tests {
             height: 10,
             format: InputFormat::Png,
             bytes: 1234,
+            etag: Some("abc".into()),
         };
         let output = OutputSummary::written(
             "resized",
@@ -236,7 +253,12 @@ mod tests {
             5,
             99,
         );
-        let success = Success::new("out".into(), source, vec![output]);
+        let success = Success::new(
+            "out".into(),
+            source,
+            vec![output],
+            "1QcSHQRnh493V4dIh4eXh1h4kJUI".into(),
+        );
         assert_eq!(
             to_json(&success),
             json!({"ok": true, "statusCode": 200, "skipped": false, "destBucket": "out",
@@ -244,9 +266,10 @@ mod tests {
                    "body": "Resized image uploaded to s3://out/output/b_resized.jpg",
                    "width": 10, "height": 5, "bytes": 99, "format": "jpeg",
                    "source": {"bucket": "in", "key": "b.png", "width": 20, "height": 10,
-                              "format": "png", "bytes": 1234},
+                              "format": "png", "bytes": 1234, "etag": "abc"},
                    "outputs": [{"name": "resized", "format": "jpeg", "key": "output/b_resized.jpg",
-                                "width": 10, "height": 5, "bytes": 99}]})
+                                "width": 10, "height": 5, "bytes": 99}],
+                   "placeholder": "1QcSHQRnh493V4dIh4eXh1h4kJUI"})
         );
     }
 
@@ -259,6 +282,7 @@ mod tests {
             height: 10,
             format: InputFormat::Png,
             bytes: 1234,
+            etag: Some("abc".into()),
         };
         let output = OutputSummary::skipped(
             "resized",
@@ -266,7 +290,13 @@ mod tests {
             "output/b_resized.png",
             SkipReason::UpToDate,
         );
-        let skipped = Skipped::new("out".into(), SkipReason::UpToDate, source, vec![output]);
+        let skipped = Skipped::new(
+            "out".into(),
+            SkipReason::UpToDate,
+            source,
+            vec![output],
+            Some("1QcSHQRnh493V4dIh4eXh1h4kJUI".into()),
+        );
         let value = Done::Skipped(skipped).to_json();
         assert_eq!(value["ok"], json!(true));
         assert_eq!(value["skipped"], json!(true));
@@ -275,6 +305,7 @@ mod tests {
         assert_eq!(value["source"]["key"], json!("b.png"));
         assert_eq!(value["outputs"][0]["skipped"], json!("UP_TO_DATE"));
         assert_eq!(value["outputs"][0].get("width"), None);
+        assert_eq!(value["placeholder"], json!("1QcSHQRnh493V4dIh4eXh1h4kJUI"));
     }
 
     #[test]

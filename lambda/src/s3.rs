@@ -124,6 +124,31 @@ impl ObjectStore for S3Store {
             .map_err(|error| classify(&error))
     }
 
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|error| classify(&error))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(String::from)),
+            );
+            token = page.next_continuation_token().map(String::from);
+            if token.is_none() || page.is_truncated() != Some(true) {
+                return Ok(keys);
+            }
+        }
+    }
+
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_object()

@@ -77,7 +77,14 @@ pub trait ObjectStore: Send + Sync {
 
     fn put(&self, object: NewObject<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// DeleteObject (no error if there is none).
+    /// ListObjectsV2 under `prefix`: every key, across pages (delete sync, [`crate::delete`]).
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// DeleteObject (a delete marker on a versioned bucket). A missing object is not an error.
     fn delete(
         &self,
         bucket: &str,

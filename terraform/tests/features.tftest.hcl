@@ -172,3 +172,134 @@ run "without_the_backfill" {
     error_message = "The resize state machine stays."
   }
 }
+
+run "with_completion_events_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      strcontains(local.completion_event_states, "\"PublishResized\": {"),
+      strcontains(local.completion_event_states, "\"PublishRejected\": {"),
+      strcontains(local.completion_event_states, "\"EventBusName\": \"default\""),
+      strcontains(local.completion_event_states, "\"Source\": \"imgresize\""),
+      endswith(local.completion_event_states, "},\n    "),
+      output.completion_events_bus_arn == "arn:aws:events:us-east-1:123456789012:event-bus/default",
+      jsondecode(output.completion_events_pattern).source == ["imgresize"],
+    ])
+    error_message = "Completion events are on by default: both publishing states, the default bus, source var.name."
+  }
+
+  # The statements, not the rendered JSON: the policy also names the function, known only after apply.
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.sfn.statement :
+      s.sid == "PublishCompletionEvents" && s.actions == toset(["events:PutEvents"]) &&
+      s.resources == toset(["arn:aws:events:us-east-1:123456789012:event-bus/default"]) &&
+      anytrue([for c in s.condition : c.variable == "events:source" && c.values == tolist(["imgresize"])])
+    ])
+    error_message = "The state machine may put events on that one bus, with this module's source only."
+  }
+}
+
+run "completion_events_on_a_named_bus_with_a_source" {
+  command = plan
+
+  variables {
+    completion_events_bus_name = "images"
+    completion_events_source   = "com.example.images"
+  }
+
+  assert {
+    condition = alltrue([
+      strcontains(local.completion_event_states, "\"EventBusName\": \"images\""),
+      strcontains(local.completion_event_states, "\"Source\": \"com.example.images\""),
+      output.completion_events_bus_arn == "arn:aws:events:us-east-1:123456789012:event-bus/images",
+      output.completion_events_source == "com.example.images",
+    ])
+    error_message = "The bus and source variables reach the definition and the outputs."
+  }
+}
+
+run "without_completion_events" {
+  command = plan
+
+  variables {
+    enable_completion_events = false
+  }
+
+  assert {
+    condition = alltrue([
+      local.completion_event_states == "",
+      output.completion_events_bus_arn == null,
+      output.completion_events_pattern == null,
+      !anytrue([for s in data.aws_iam_policy_document.sfn.statement : contains(tolist(s.actions), "events:PutEvents")]),
+    ])
+    error_message = "Off: no publishing states rendered, no PutEvents permission, null outputs."
+  }
+}
+
+run "completion_events_source_may_not_be_an_aws_source" {
+  command = plan
+
+  variables {
+    completion_events_source = "aws.s3"
+  }
+
+  expect_failures = [var.completion_events_source]
+}
+
+run "without_delete_sync_by_default" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_deleted) == 0,
+      length(aws_cloudwatch_event_target.delete_sync) == 0,
+      length(aws_lambda_permission.delete_sync) == 0,
+      !anytrue([for s in data.aws_iam_policy_document.lambda.statement : contains(tolist(s.actions), "s3:DeleteObject")]),
+    ])
+    error_message = "Delete sync is off by default: no rule, target, permission or s3:DeleteObject."
+  }
+}
+
+run "with_delete_sync" {
+  command = plan
+
+  variables {
+    enable_delete_sync = true
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_deleted) == 1,
+      length(aws_lambda_permission.delete_sync) == 1,
+      aws_lambda_permission.delete_sync[0].principal == "events.amazonaws.com",
+      # The pattern names the generated bucket (unknown at plan): its reasons are checked as the local.
+      local.delete_sync_reasons == ["DeleteObject"],
+      strcontains(aws_cloudwatch_event_target.delete_sync[0].input_transformer[0].input_template, "\"action\": \"delete\""),
+    ])
+    error_message = "On: a rule on a caller's deletes invokes the function with a delete request."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.lambda.statement :
+      s.sid == "DeleteOwnOutputs" && s.actions == toset(["s3:DeleteObject"])
+    ])
+    error_message = "The function may delete its own outputs only with delete sync."
+  }
+}
+
+run "delete_sync_with_lifecycle_expiration" {
+  command = plan
+
+  variables {
+    enable_delete_sync               = true
+    delete_sync_lifecycle_expiration = true
+  }
+
+  assert {
+    condition     = local.delete_sync_reasons == ["DeleteObject", "Lifecycle Expiration"]
+    error_message = "Lifecycle expiration counts when asked for."
+  }
+}

@@ -59,11 +59,20 @@ def test_standard_costs_more_than_express():
                 assert by["STANDARD"]["api_total"] > by["EXPRESS"]["api_total"]
 
 
-def test_state_transitions_follow_the_state_machine():
+def test_state_transitions_follow_the_state_machine(tmp_path):
     r = build()
-    assert r["path"] == ["ApplyDefaults", "Resize", "CheckResult", "Resized"]
-    assert r["transitions"] == 4
-    assert build("--retries", 1)["transitions"] == 5
+    assert r["path"] == ["ApplyDefaults", "Resize", "CheckResult", "PublishResized", "Resized"]
+    assert r["transitions"] == 5
+    assert build("--retries", 1)["transitions"] == 6
+    # enable_completion_events = false: the publishing state is not in the definition, so not counted.
+    text, n = re.subn(r'(variable "enable_completion_events" \{.*?default\s*=\s*)true', r"\g<1>false",
+                      VARIABLES.read_text(), count=1, flags=re.S)
+    assert n == 1
+    copy = tmp_path / "variables.tf"
+    copy.write_text(text)
+    off = build("--variables", copy)
+    assert off["path"] == ["ApplyDefaults", "Resize", "CheckResult", "Resized"]
+    assert off["transitions"] == 4
 
 
 def test_memory_default_is_read_from_variables_tf(tmp_path):

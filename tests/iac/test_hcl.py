@@ -242,6 +242,20 @@ def test_statements_are_exactly_as_designed(datas):
             assert st["actions"] == ['"s3:PutObject"', '"s3:GetObject"', '"s3:ListMultipartUploadParts"',
                                      '"s3:AbortMultipartUpload"']
             continue
+        if sid == "PublishCompletionEvents":  # only with completion events: that bus, that source, two types
+            assert name == "sfn" and st["resources"] == ["${statement.value}"]
+            assert st["actions"] == ['"events:PutEvents"']
+            assert "local.completion_events_bus_arn" in str(datas[("aws_iam_policy_document", "sfn")])
+            conditions = {unquote(c["variable"]): c["values"] for c in st["condition"]}
+            assert conditions == {"events:source": ["${local.completion_events_source}"],
+                                  "events:detail-type": ['"Image Resized"', '"Image Rejected"']}
+            continue
+        if sid == "DeleteOwnOutputs":  # only with delete sync: the function's own outputs
+            assert name == "lambda" and st["resources"] == ["${statement.value}"]
+            assert st["actions"] == ['"s3:DeleteObject"']
+            assert '"${local.resized_bucket_arn}/${var.dest_prefix}*"' in str(st) or \
+                "${local.resized_bucket_arn}/${var.dest_prefix}*" in str(datas[("aws_iam_policy_document", "lambda")])
+            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']

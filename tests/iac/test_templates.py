@@ -215,14 +215,37 @@ def test_catch_goes_to_a_fail_with_error_and_cause(asl):
     assert fail == {**fail, "Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"}
 
 
+def after_publishing(asl, name):
+    """The state `name` leads to, through its completion-event Task when there is one (the sample has
+    completion events on): that Task passes the answer on unchanged and reaches the same state when
+    publishing fails."""
+    state = asl["States"][name]
+    if state["Type"] == "Task" and state["Resource"].endswith(":states:::events:putEvents"):
+        assert state["ResultPath"] is None
+        (entry,) = state["Parameters"]["Entries"]
+        assert entry["Detail.$"] == "$"
+        assert [c["Next"] for c in state["Catch"]] == [state["Next"]]
+        return after_publishing(asl, state["Next"])
+    return state
+
+
 def test_choice_on_ok(asl):
     choice = asl["States"]["CheckResult"]
     assert choice["Type"] == "Choice"
     (rule,) = choice["Choices"]
     assert rule["Variable"] == "$.ok" and rule["BooleanEquals"] is True
-    assert asl["States"][rule["Next"]]["Type"] == "Succeed"
-    rejected = asl["States"][choice["Default"]]
+    assert after_publishing(asl, rule["Next"])["Type"] == "Succeed"
+    rejected = after_publishing(asl, choice["Default"])
     assert rejected["Type"] == "Fail" and rejected["CausePath"] == "$.error.code"
+
+
+def test_completion_events_name_their_detail_types(asl, samples):
+    choice = asl["States"]["CheckResult"]
+    sample = samples["completion_events.asl.part"]
+    for name, detail_type in ((choice["Choices"][0]["Next"], "Image Resized"), (choice["Default"], "Image Rejected")):
+        (entry,) = asl["States"][name]["Parameters"]["Entries"]
+        assert entry == {"EventBusName": sample["event_bus_name"], "Source": sample["event_source"],
+                         "DetailType": detail_type, "Detail.$": "$"}
 
 
 # --- EventBridge --------------------------------------------------------------------------------

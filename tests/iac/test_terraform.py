@@ -133,3 +133,12 @@ def test_policies_are_rendered_in_the_plan(plan):
 def test_default_tags_reach_tags_all(plan):
     tags_all = after(plan(COMPLETE), M + "aws_lambda_function.this")["tags_all"]
     assert tags_all["Project"] == "imgresize" and tags_all["Example"] == "complete"
+
+
+def test_the_consumer_subscribes_to_the_completion_events_on_its_own_bus(plan):
+    """The consumer's rule takes the module's pattern output; the module publishes to the consumer's bus."""
+    consumer = plan(CONSUMER)
+    rule = after(consumer, "aws_cloudwatch_event_rule.images_done")
+    assert json.loads(rule["event_pattern"]) == {"source": ["photos"],
+                                                 "detail-type": ["Image Resized", "Image Rejected"]}
+    assert rule["event_bus_name"] == "photo-events"

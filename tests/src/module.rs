@@ -105,10 +105,33 @@ pub async fn object_created_rule_with_probe(
     let events = emulator.eventbridge();
     let pattern = put_object_created_rule(&events, &name, bucket, key_filter).await?;
 
+    let (queue_url, queue_arn) = probe_queue(emulator, &name).await?;
+
+    let (transformer, paths, template) = input_transformer(false)?;
+    let target = Target::builder()
+        .id("probe")
+        .arn(&queue_arn)
+        .input_transformer(transformer)
+        .build()
+        .map_err(|e| format!("Target: {e}"))?;
+    put_target(&events, &name, target).await?;
+    eprintln!(
+        "deployed: EventBridge rule {name}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}\n  input paths: {paths:?}\n  input template: {}",
+        template.trim_end()
+    );
+    Ok(ProbedRule {
+        rule: name,
+        queue_url,
+        pattern,
+    })
+}
+
+/// An SQS queue named `name` that a rule can deliver to: its URL and ARN.
+async fn probe_queue(emulator: &Emulator, name: &str) -> Result<(String, String), String> {
     let sqs = emulator.sqs();
     let queue_url = sqs
         .create_queue()
-        .queue_name(&name)
+        .queue_name(name)
         .send()
         .await
         .map_err(describe("CreateQueue"))?
@@ -127,23 +150,57 @@ pub async fn object_created_rule_with_probe(
                 .cloned()
         })
         .ok_or("no QueueArn")?;
+    Ok((queue_url, queue_arn))
+}
 
-    let (transformer, paths, template) = input_transformer(false)?;
+/// A consumer of the completion events: the event bus `bus` (created unless it is `default`), a rule on
+/// it with `pattern` (the module's `completion_events_pattern` output) and an SQS probe queue as its
+/// target, delivering each event as it is.
+pub async fn completion_events_probe(
+    emulator: &Emulator,
+    bus: &str,
+    pattern: &str,
+) -> Result<ProbedRule, String> {
+    let name = crate::unique_name("imgresize-completion");
+    let events = emulator.eventbridge();
+    if bus != "default" {
+        events
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .map_err(describe("CreateEventBus"))?;
+    }
+    events
+        .put_rule()
+        .name(&name)
+        .event_bus_name(bus)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    let (queue_url, queue_arn) = probe_queue(emulator, &name).await?;
     let target = Target::builder()
         .id("probe")
         .arn(&queue_arn)
-        .input_transformer(transformer)
         .build()
         .map_err(|e| format!("Target: {e}"))?;
-    put_target(&events, &name, target).await?;
-    eprintln!(
-        "deployed: EventBridge rule {name}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}\n  input paths: {paths:?}\n  input template: {}",
-        template.trim_end()
-    );
+    let put = events
+        .put_targets()
+        .rule(&name)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(describe("PutTargets"))?;
+    if put.failed_entry_count() != 0 {
+        return Err(format!("PutTargets failed: {:?}", put.failed_entries()));
+    }
+    eprintln!("deployed: consumer rule {name} on bus {bus}\n  pattern: {pattern}\n  target: SQS probe {queue_arn}");
     Ok(ProbedRule {
         rule: name,
         queue_url,
-        pattern,
+        pattern: pattern.to_string(),
     })
 }
 
@@ -238,6 +295,7 @@ pub async fn state_machine(
     retry: &templates::Retry,
     workflow: WorkflowType,
     api: bool,
+    events: Option<&templates::CompletionEvents>,
 ) -> Result<StateMachine, String> {
     let function_arn = function_arn(name);
     let timeout_seconds = templates::execution_timeout_seconds(workflow, api, retry)?;
@@ -247,6 +305,7 @@ pub async fn state_machine(
         originals_bucket,
         retry,
         timeout_seconds,
+        events,
     )?;
     let arn = emulator
         .sfn()
@@ -264,7 +323,7 @@ pub async fn state_machine(
         .map_err(describe("CreateStateMachine"))?
         .state_machine_arn;
     eprintln!(
-        "deployed: {workflow:?} state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?}, timeout {timeout_seconds} s)"
+        "deployed: {workflow:?} state machine {arn} (function {function_arn}, originals {originals_bucket}, {retry:?}, timeout {timeout_seconds} s, completion events {events:?})"
     );
     Ok(StateMachine {
         name: name.to_string(),
@@ -703,6 +762,47 @@ pub async fn object_created_rule(
     Ok(rule)
 }
 
+/// `aws_cloudwatch_event_rule.object_deleted` + `aws_cloudwatch_event_target.delete_sync` (eventbridge.tf,
+/// `var.enable_delete_sync`): "Object Deleted" events of `bucket` (a caller's deletes) invoke the function
+/// directly with the module's delete request. Returns the rule's name.
+pub async fn object_deleted_rule(
+    emulator: &Emulator,
+    name: &str,
+    bucket: &str,
+    key_filter: &str,
+    function_arn: &str,
+) -> Result<String, String> {
+    let rule = format!("{name}-object-deleted");
+    let events = emulator.eventbridge();
+    let pattern = templates::deleted_event_pattern(bucket, key_filter, &["DeleteObject"])?;
+    events
+        .put_rule()
+        .name(&rule)
+        .event_pattern(&pattern)
+        .send()
+        .await
+        .map_err(describe("PutRule"))?;
+    let paths: HashMap<String, String> = templates::input_paths()?.into_iter().collect();
+    let template = templates::delete_input_template()?;
+    let transformer = InputTransformer::builder()
+        .set_input_paths_map(Some(paths))
+        .input_template(&template)
+        .build()
+        .map_err(|e| format!("InputTransformer: {e}"))?;
+    let target = Target::builder()
+        .id("delete-sync")
+        .arn(function_arn)
+        .input_transformer(transformer)
+        .build()
+        .map_err(|e| format!("Target: {e}"))?;
+    put_target(&events, &rule, target).await?;
+    eprintln!(
+        "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {function_arn}\n  input template: {}",
+        template.trim_end()
+    );
+    Ok(rule)
+}
+
 /// The Lambda zip `scripts/build.sh <architecture>` (`make build`) writes: what the module deploys.
 pub fn lambda_zip(architecture: &str) -> std::path::PathBuf {
     crate::repo_root().join(format!(
@@ -761,6 +861,10 @@ pub async fn lambda_function(
     Ok(arn)
 }
 
+fn variable_is_true(name: &str) -> Result<bool, String> {
+    Ok(templates::variable_default(name)? == Value::Bool(true))
+}
+
 /// What [`deploy`] puts into the emulator.
 #[derive(Debug, Clone)]
 pub struct ChainOptions {
@@ -783,6 +887,12 @@ pub struct ChainOptions {
     /// `var.renditions`, as the JSON main.tf gives the function (`RENDITIONS`); it also makes EventBridge
     /// send `size` null (`local.transformer_size`).
     pub renditions: Option<String>,
+    /// Completion events (`var.enable_completion_events`): `Some` with the bus and source, `None` off.
+    /// `defaults` gives the module's defaults with the source `var.name` would give: the deployment's
+    /// prefix (a unique name would make every test's rule different; tests that listen use their own).
+    pub completion_events: Option<templates::CompletionEvents>,
+    /// Delete sync (`var.enable_delete_sync`): the "Object Deleted" rule invoking the function.
+    pub delete_sync: bool,
 }
 
 impl ChainOptions {
@@ -799,6 +909,8 @@ impl ChainOptions {
             s3_trigger: true,
             backfill: None,
             renditions: None,
+            completion_events: templates::CompletionEvents::module_defaults(prefix)?,
+            delete_sync: variable_is_true("enable_delete_sync")?,
         })
     }
 }
@@ -875,6 +987,7 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         &options.retry,
         options.workflow,
         options.api,
+        options.completion_events.as_ref(),
     )
     .await?;
     if machine.function_arn != function_arn {
@@ -898,6 +1011,16 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     } else {
         None
     };
+    if options.delete_sync {
+        object_deleted_rule(
+            emulator,
+            &name,
+            &originals,
+            &templates::default_key_filter()?,
+            &function_arn,
+        )
+        .await?;
+    }
     let backfill = match &options.backfill {
         Some(choices) => Some(
             backfill_state_machine(

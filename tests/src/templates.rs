@@ -285,6 +285,54 @@ pub fn execution_timeout_seconds(
     })
 }
 
+/// Where the state machine publishes its completion events (`var.enable_completion_events` on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionEvents {
+    /// `var.completion_events_bus_name`.
+    pub bus_name: String,
+    /// `local.completion_events_source`: `var.completion_events_source`, or `var.name`.
+    pub source: String,
+}
+
+impl CompletionEvents {
+    /// The module's defaults for a deployment named `name`: `None` when `enable_completion_events`
+    /// defaults to false.
+    pub fn module_defaults(name: &str) -> Result<Option<CompletionEvents>, String> {
+        if variable_default("enable_completion_events")? != Value::Bool(true) {
+            return Ok(None);
+        }
+        let source = match variable_default("completion_events_source")? {
+            Value::Null => name.to_string(),
+            Value::String(s) => s,
+            other => return Err(format!("completion_events_source default {other}")),
+        };
+        Ok(Some(CompletionEvents {
+            bus_name: string_default("completion_events_bus_name")?,
+            source,
+        }))
+    }
+}
+
+/// `local.completion_event_states` (main.tf): `completion_events.asl.part` rendered, trimmed, with the
+/// comma and indentation that put it before `"Resized"`; empty when off.
+pub fn completion_event_states(
+    partition: &str,
+    events: Option<&CompletionEvents>,
+) -> Result<String, String> {
+    let Some(events) = events else {
+        return Ok(String::new());
+    };
+    let text = render(
+        "completion_events.asl.part",
+        &[
+            ("partition", partition.to_string()),
+            ("event_bus_name", events.bus_name.clone()),
+            ("event_source", events.source.clone()),
+        ],
+    )?;
+    Ok(format!("{},\n    ", text.trim()))
+}
+
 /// `state_machine.asl.json` with the values `aws_sfn_state_machine.this` passes (stepfunctions.tf).
 pub fn state_machine_definition(
     partition: &str,
@@ -292,8 +340,13 @@ pub fn state_machine_definition(
     originals_bucket: &str,
     retry: &Retry,
     timeout_seconds: u64,
+    events: Option<&CompletionEvents>,
 ) -> Result<String, String> {
     let number = |v: f64| tf_number(&json!(v)).ok_or_else(|| format!("{v} is not a number"));
+    let (resized_next, rejected_next) = match events {
+        Some(_) => ("PublishResized", "PublishRejected"),
+        None => ("Resized", "Rejected"),
+    };
     let text = render(
         "state_machine.asl.json",
         &[
@@ -306,10 +359,16 @@ pub fn state_machine_definition(
             ("retry_backoff_rate", format!("{:.2}", retry.backoff_rate)),
             ("retry_max_delay_seconds", number(retry.max_delay_seconds)?),
             ("timeout_seconds", timeout_seconds.to_string()),
+            ("resized_next", resized_next.to_string()),
+            ("rejected_next", rejected_next.to_string()),
+            (
+                "completion_event_states",
+                completion_event_states(partition, events)?,
+            ),
         ],
     )?;
     serde_json::from_str::<Value>(&text)
-        .map_err(|e| format!("state_machine.asl.json rendered to invalid JSON: {e}"))?;
+        .map_err(|e| format!("state_machine.asl.json rendered to invalid JSON: {e}\n{text}"))?;
     Ok(text)
 }
 
@@ -403,6 +462,31 @@ pub fn backfill_definition(
     serde_json::from_str::<Value>(&text)
         .map_err(|e| format!("backfill.asl.json rendered to invalid JSON: {e}\n{text}"))?;
     Ok(text)
+}
+
+/// `deleted_event_pattern.json` as `aws_cloudwatch_event_rule.object_deleted` renders it (eventbridge.tf):
+/// `reasons` is `local.delete_sync_reasons`.
+pub fn deleted_event_pattern(
+    originals_bucket: &str,
+    key_filter: &str,
+    reasons: &[&str],
+) -> Result<String, String> {
+    let text = render(
+        "deleted_event_pattern.json",
+        &[
+            ("bucket", originals_bucket.to_string()),
+            ("key_filter", key_filter.to_string()),
+            ("reasons", json!(reasons).to_string()),
+        ],
+    )?;
+    serde_json::from_str::<Value>(&text)
+        .map_err(|e| format!("deleted_event_pattern.json rendered to invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+/// `delete_input_template.json` (`file()`): the delete-sync target's input template.
+pub fn delete_input_template() -> Result<String, String> {
+    load("delete_input_template.json")
 }
 
 /// `local.key_filter` (main.tf): the EventBridge matchers on the object key for `var.source_prefix` and
@@ -814,6 +898,9 @@ mod tests {
             "originals",
             &retry,
             480,
+            CompletionEvents::module_defaults("imgresize")
+                .expect("events")
+                .as_ref(),
         )
         .expect("asl");
         assert!(asl.contains("\"TimeoutSeconds\": 480,"), "{asl}");
@@ -848,6 +935,74 @@ mod tests {
         assert!(env
             .iter()
             .any(|(k, v)| k == "DEST_BUCKET" && v == "resized"));
+    }
+
+    /// Off adds no state at all (so no transition and no cost); on, the ok and rejected branches each
+    /// pass through their publishing state before the same Succeed and Fail states as before.
+    #[test]
+    fn completion_events_add_two_states_only_when_on() {
+        let retry = Retry::defaults().expect("retry defaults");
+        let events = CompletionEvents {
+            bus_name: "images".into(),
+            source: "my-app".into(),
+        };
+        let states = |events: Option<&CompletionEvents>| -> Value {
+            let text = state_machine_definition("aws", "arn:f", "b", &retry, 480, events)
+                .expect("renders");
+            serde_json::from_str::<Value>(&text).expect("JSON")["States"].clone()
+        };
+        let off = states(None);
+        let names = |v: &Value| -> Vec<String> {
+            let mut names: Vec<String> = v.as_object().expect("states").keys().cloned().collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            names(&off),
+            [
+                "ApplyDefaults",
+                "CheckResult",
+                "Rejected",
+                "Resize",
+                "ResizeFailed",
+                "Resized"
+            ]
+        );
+        assert_eq!(off["CheckResult"]["Choices"][0]["Next"], json!("Resized"));
+        assert_eq!(off["CheckResult"]["Default"], json!("Rejected"));
+
+        let on = states(Some(&events));
+        assert_eq!(names(&on).len(), 8, "{on}");
+        assert_eq!(
+            on["CheckResult"]["Choices"][0]["Next"],
+            json!("PublishResized")
+        );
+        assert_eq!(on["CheckResult"]["Default"], json!("PublishRejected"));
+        for (state, detail_type, next) in [
+            ("PublishResized", "Image Resized", "Resized"),
+            ("PublishRejected", "Image Rejected", "Rejected"),
+        ] {
+            let task = &on[state];
+            assert_eq!(task["Resource"], json!("arn:aws:states:::events:putEvents"));
+            assert_eq!(
+                task["Parameters"]["Entries"],
+                json!([{"EventBusName": "images", "Source": "my-app",
+                        "DetailType": detail_type, "Detail.$": "$"}])
+            );
+            // The answer passes on unchanged: the Fail state still reads $.error.code.
+            assert_eq!(task["ResultPath"], Value::Null);
+            assert_eq!(task["Next"], json!(next));
+            assert_eq!(task["Catch"][0]["Next"], json!(next));
+        }
+        for unchanged in [
+            "ApplyDefaults",
+            "Resize",
+            "Resized",
+            "Rejected",
+            "ResizeFailed",
+        ] {
+            assert_eq!(on[unchanged], off[unchanged], "{unchanged}");
+        }
     }
 
     #[test]

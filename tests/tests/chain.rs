@@ -16,7 +16,9 @@
 //!    errors passed through, no process left after the emulator stops;
 //! 7. the arm64 zip (what the module ships by default) through the chain under qemu-user;
 //! 8. at-least-once delivery: the same event twice writes once (`skipped`), a settings change remakes the
-//!    output, and an older upload's execution held back at its write never replaces the newer output.
+//!    output, and an older upload's execution held back at its write never replaces the newer output;
+//! 9. completion events: a consumer's rule on the events' bus receives `Image Resized` / `Image Rejected`
+//!    with exactly the function's answer (placeholder included) as the detail.
 //!
 //! This replaces the recorded-mock state-machine suite (the function's answers replayed through
 //! `SFN_MOCK_CONFIG`): the same success, rejection and retry proofs now run on the function itself.
@@ -33,7 +35,7 @@ use imgresize_tests::emulator::Emulator;
 use imgresize_tests::fault_proxy::{Fault, FaultProxy};
 use imgresize_tests::lambda_api::{self, FunctionSpec};
 use imgresize_tests::module::{self, Chain, ChainOptions};
-use imgresize_tests::templates::WorkflowType;
+use imgresize_tests::templates::{self, WorkflowType};
 use imgresize_tests::{buckets, chain, http, images, unique_name};
 use serde_json::{json, Value};
 
@@ -1077,4 +1079,295 @@ async fn run_collection(zip: PathBuf, newman: PathBuf, workflow: WorkflowType) {
         .await
         .expect("keys");
     assert!(!written.is_empty(), "{workflow_type}: nothing written");
+}
+
+/// The answer the function gave in `execution` (its Resize state's output), whatever the execution's end:
+/// a FAILED execution (a rejection) has no output of its own.
+async fn function_answer(execution: &chain::Finished) -> Value {
+    let history = chain::history(Emulator::shared(), &execution.arn)
+        .await
+        .expect("history");
+    let exited = history
+        .iter()
+        .filter_map(|e| e.state_exited_event_details())
+        .find(|d| d.name() == "Resize")
+        .unwrap_or_else(|| panic!("no Resize state exited in {:?}", types(&history)));
+    serde_json::from_str(exited.output().unwrap_or("null")).expect("the answer is JSON")
+}
+
+/// Completion events on the real chain, as a consumer sees them: a rule with the module's
+/// `completion_events_pattern` on a bus of its own (`completion_events_bus_name`) delivers to a probe
+/// queue. A good upload → one `Image Resized` whose detail is exactly the function's answer (the
+/// execution's output), with the placeholder the output's metadata records and the source's ETag; a
+/// broken one → one `Image Rejected` with exactly the rejection; the same event again → `Image Resized`
+/// with `skipped: true` and the placeholder recorded on the output (nothing decoded). Nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_events_carry_the_answer_and_its_placeholder() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let bus = imgresize_tests::unique_name("imgresize-images");
+    let source = imgresize_tests::unique_name("com.example.imgresize");
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        completion_events: Some(templates::CompletionEvents {
+            bus_name: bus.clone(),
+            source: source.clone(),
+        }),
+        ..ChainOptions::defaults("imgresize-events").expect("options")
+    })
+    .await;
+    // outputs.tf's completion_events_pattern
+    let pattern = json!({"detail-type": ["Image Resized", "Image Rejected"], "source": [source]});
+    let probe = module::completion_events_probe(emulator, &bus, &pattern.to_string())
+        .await
+        .expect("consumer");
+
+    upload(&chain, "events/cat.jpg", images::jpeg(1600, 1200)).await;
+    let mut truncated = images::jpeg(800, 600);
+    truncated.truncate(truncated.len() / 3);
+    upload(&chain, "events/broken.jpg", truncated).await;
+    let done = chain::wait_executions(emulator, &chain, 2, Duration::from_secs(60))
+        .await
+        .expect("executions");
+    let resized = done
+        .iter()
+        .find(|e| e.input.contains("cat.jpg"))
+        .expect("cat.jpg's execution");
+    let rejected = done
+        .iter()
+        .find(|e| e.input.contains("broken.jpg"))
+        .expect("broken.jpg's execution");
+    assert_eq!(resized.status, ExecutionStatus::Succeeded, "{resized:?}");
+    assert_eq!(rejected.status, ExecutionStatus::Failed, "{rejected:?}");
+    assert_eq!(
+        rejected.cause.as_deref(),
+        Some("CORRUPT_IMAGE"),
+        "{rejected:?}"
+    );
+    let history = types(
+        &chain::history(emulator, &resized.arn)
+            .await
+            .expect("history"),
+    );
+    assert!(
+        is_subsequence(
+            &history,
+            &[
+                HistoryEventType::ChoiceStateEntered,
+                HistoryEventType::TaskStateEntered,
+                HistoryEventType::TaskSucceeded,
+                HistoryEventType::SucceedStateEntered,
+            ]
+        ),
+        "the event is published between the Choice and the Succeed: {history:?}"
+    );
+
+    // The same event again: skipped, nothing decoded.
+    start_execution(&chain, &resized.input).await;
+    let done = chain::wait_executions(emulator, &chain, 3, Duration::from_secs(60))
+        .await
+        .expect("executions");
+    let again = done
+        .iter()
+        .find(|e| e.arn != resized.arn && e.input.contains("cat.jpg"))
+        .expect("the second execution");
+
+    let bodies = module::drain_queue(
+        emulator,
+        &probe.queue_url,
+        3,
+        Duration::from_secs(30),
+        Duration::from_secs(2),
+    )
+    .await
+    .expect("events");
+    let events: Vec<Value> = bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("an event is JSON"))
+        .collect();
+    assert_eq!(events.len(), 3, "{events:#?}");
+    for event in &events {
+        assert_eq!(event["source"], json!(source), "{event}");
+    }
+    let of_type = |detail_type: &str| -> Vec<&Value> {
+        events
+            .iter()
+            .filter(|e| e["detail-type"] == json!(detail_type))
+            .collect()
+    };
+
+    let answer = answer_of(resized);
+    let answer_again = answer_of(again);
+    assert_eq!(answer_again["skipped"], json!(true), "{answer_again}");
+    let resized_events = of_type("Image Resized");
+    assert_eq!(resized_events.len(), 2, "{events:#?}");
+    let first = resized_events
+        .iter()
+        .find(|e| e["detail"]["skipped"] == json!(false))
+        .expect("the first event");
+    assert_eq!(
+        first["detail"], answer,
+        "the detail is the function's answer"
+    );
+    let second = resized_events
+        .iter()
+        .find(|e| e["detail"]["skipped"] == json!(true))
+        .expect("the skipped event");
+    assert_eq!(second["detail"], answer_again);
+
+    // The placeholder: in the answer, on the output's metadata, and carried by the skipped answer.
+    let placeholder = answer["placeholder"].as_str().expect("placeholder");
+    assert!(
+        (20..=48).contains(&placeholder.len()),
+        "a ThumbHash in base64: {placeholder}"
+    );
+    let dest_key = answer["destKey"].as_str().expect("destKey");
+    let head = output_head(&chain, dest_key).await;
+    assert_eq!(
+        head.metadata
+            .unwrap_or_default()
+            .get("imgresize-placeholder")
+            .map(String::as_str),
+        Some(placeholder)
+    );
+    assert_eq!(answer_again["placeholder"], json!(placeholder));
+    let original = emulator
+        .s3()
+        .head_object()
+        .bucket(&chain.originals)
+        .key("events/cat.jpg")
+        .send()
+        .await
+        .expect("original");
+    assert_eq!(
+        answer["source"]["etag"].as_str(),
+        original.e_tag().map(|e| e.trim_matches('"'))
+    );
+
+    let rejected_events = of_type("Image Rejected");
+    assert_eq!(rejected_events.len(), 1, "{events:#?}");
+    let rejection = function_answer(rejected).await;
+    assert_eq!(rejected_events[0]["detail"], rejection);
+    assert_eq!(rejection["ok"], json!(false), "{rejection}");
+    assert_eq!(
+        rejection["error"]["code"],
+        json!("CORRUPT_IMAGE"),
+        "{rejection}"
+    );
+}
+
+/// Delete sync on the real chain: deleting an original (S3 "Object Deleted" → the module's rule → the
+/// function's delete request) deletes its output and nothing else: another source sharing its name
+/// prefix (`d/cat2.jpg`), one with the same name in another folder (`cat.jpg`) and a stranger's object
+/// under the same prefix stay. A delete request arriving after the original was uploaded again (the race,
+/// called directly: the function is the one checking) keeps the new output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_original_deletes_exactly_its_outputs() {
+    let Some(zip) = module::lambda_zip_or_skip("x86_64") else {
+        return;
+    };
+    let emulator = Emulator::shared();
+    let chain = deploy(ChainOptions {
+        zip,
+        api: false,
+        delete_sync: true,
+        ..ChainOptions::defaults("imgresize-delete").expect("options")
+    })
+    .await;
+    let prefix = chain.env("DEST_PREFIX").unwrap_or_default().to_string();
+    for key in ["d/cat.jpg", "d/cat2.jpg", "cat.jpg", "d/dog.jpg"] {
+        upload(&chain, key, images::jpeg(640, 480)).await;
+    }
+    chain::wait_executions(emulator, &chain, 4, Duration::from_secs(90))
+        .await
+        .expect("executions");
+    let s3 = emulator.s3();
+    s3.put_object()
+        .bucket(&chain.resized)
+        .key(format!("{prefix}d/cat_resized.txt"))
+        .body(ByteStream::from_static(b"a stranger's"))
+        .send()
+        .await
+        .expect("stranger");
+    let before = buckets::keys(&s3, &chain.resized).await.expect("keys");
+    let gone = format!("{prefix}d/cat_resized.jpg");
+    assert!(before.contains(&gone), "{before:?}");
+
+    s3.delete_object()
+        .bucket(&chain.originals)
+        .key("d/cat.jpg")
+        .send()
+        .await
+        .expect("delete the original");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let keys = buckets::keys(&s3, &chain.resized).await.expect("keys");
+        if !keys.contains(&gone) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{gone} still there: {keys:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut expected = before.clone();
+    expected.retain(|k| *k != gone);
+    assert_eq!(
+        buckets::keys(&s3, &chain.resized).await.expect("keys"),
+        expected,
+        "only d/cat.jpg's output went"
+    );
+
+    // The race: d/dog.jpg deleted and at once uploaded again. Whenever its delete event is handled, the
+    // new upload's output is there at the end, made from the new object.
+    s3.delete_object()
+        .bucket(&chain.originals)
+        .key("d/dog.jpg")
+        .send()
+        .await
+        .expect("delete d/dog.jpg");
+    upload(&chain, "d/dog.jpg", images::jpeg(320, 240)).await;
+    chain::wait_executions(emulator, &chain, 5, Duration::from_secs(60))
+        .await
+        .expect("the new upload's execution");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dog = format!("{prefix}d/dog_resized.jpg");
+    let new_etag = s3
+        .head_object()
+        .bucket(&chain.originals)
+        .key("d/dog.jpg")
+        .send()
+        .await
+        .expect("the new original")
+        .e_tag
+        .unwrap_or_default();
+    let head = output_head(&chain, &dog).await;
+    assert_eq!(
+        head.metadata
+            .unwrap_or_default()
+            .get("imgresize-source-etag")
+            .map(String::as_str),
+        Some(new_etag.trim_matches('"')),
+        "the output is the new upload's"
+    );
+    // And deterministically: the delete request handled after the upload.
+    let invoked = lambda_api::invoke(
+        &emulator.endpoint,
+        &chain.name,
+        &json!({"action": "delete", "bucket": chain.originals, "key": "d/dog.jpg", "keyEncoding": "url"})
+            .to_string(),
+        Duration::from_secs(30),
+    )
+    .await
+    .expect("invoke");
+    let answer: Value = serde_json::from_str(&invoked.payload).expect("answer");
+    assert_eq!(answer["reason"], json!("SOURCE_EXISTS"), "{answer}");
+    assert_eq!(answer["deleted"], json!([]), "{answer}");
+    let keys = buckets::keys(&s3, &chain.resized).await.expect("keys");
+    assert!(
+        keys.contains(&format!("{prefix}d/dog_resized.jpg")),
+        "{keys:?}"
+    );
 }

@@ -69,6 +69,7 @@ async fn deploy() -> Deployed {
         &Retry::defaults().expect("retry defaults"),
         WorkflowType::Standard,
         true,
+        None,
     )
     .await
     .expect("state machine");

@@ -363,3 +363,43 @@ async fn a_replaced_source_is_remade_and_an_api_request_checks_the_source() {
     let bytes = object.body.collect().await.expect("body").into_bytes();
     assert_eq!(images::dimensions(&bytes), (75, 100));
 }
+
+/// Delete sync against real S3 (the store's ListObjectsV2 and DeleteObject): the deleted original's
+/// outputs go; another source's outputs sharing the name prefix, and a stranger's object, stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_sync_deletes_exactly_the_deleted_originals_outputs() {
+    let b = buckets().await;
+    let handler = b.handler(&[]);
+    for key in ["photos/cat.jpg", "photos/cat2.jpg", "cat.jpg"] {
+        b.upload(key, images::jpeg(64, 48)).await;
+        for size in [20, 40] {
+            let event = json!({"bucket": b.source, "key": key, "size": size});
+            let answer = handler.handle(&event).await.expect("resize");
+            assert_eq!(answer["ok"], json!(true), "{answer}");
+        }
+    }
+    b.s3.put_object()
+        .bucket(&b.dest)
+        .key("output/photos/cat_resized.txt")
+        .body(ByteStream::from_static(b"not ours"))
+        .send()
+        .await
+        .expect("stranger");
+    let before = b.dest_keys().await;
+    b.s3.delete_object()
+        .bucket(&b.source)
+        .key("photos/cat.jpg")
+        .send()
+        .await
+        .expect("delete the original");
+    let event = json!({"action": "delete", "bucket": b.source, "key": "photos/cat.jpg", "keyEncoding": "url"});
+    let answer = handler.handle(&event).await.expect("delete sync");
+    assert_eq!(
+        answer["deleted"],
+        json!(["output/photos/cat_resized.jpg"]),
+        "{answer}"
+    );
+    let mut expected = before;
+    expected.retain(|k| k != "output/photos/cat_resized.jpg");
+    assert_eq!(b.dest_keys().await, expected);
+}

@@ -10,6 +10,7 @@ pub mod encode;
 pub mod geometry;
 pub mod gravity;
 pub mod orient;
+pub mod placeholder;
 pub mod probe;
 pub mod rendition;
 pub mod resize;
@@ -65,6 +66,8 @@ pub struct Resized {
     pub height: u32,
     pub format: OutputFormat,
     pub source: SourceInfo,
+    /// [`placeholder::thumbhash`] of the picture.
+    pub placeholder: String,
 }
 
 /// What the input was, from its header.
@@ -108,6 +111,7 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
     let Rendered {
         source,
         mut outputs,
+        placeholder,
     } = render(data, &job, limits)?;
     let output = outputs
         .pop()
@@ -118,6 +122,7 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
         height: output.height,
         format: output.format,
         source,
+        placeholder,
     })
 }
 
@@ -149,6 +154,8 @@ pub struct Rendered {
     pub source: SourceInfo,
     /// In the order of the renditions, then of their formats.
     pub outputs: Vec<Output>,
+    /// [`placeholder::thumbhash`] of the whole upright picture in sRGB, one for every output.
+    pub placeholder: String,
 }
 
 /// Every rendition of `data`, from one decode. Fails whole: an error names the rendition it came from.
@@ -165,13 +172,15 @@ pub fn render(data: &[u8], job: &Job, limits: &Limits) -> Result<Rendered, Error
         (source.width, source.height) = (decoded.source_width, decoded.source_height);
     }
     let (stored, profile) = color::before_resampling(decoded.pixels, decoded.icc)?;
+    // One small upright sRGB copy: the placeholder of every output, and what content-aware crops see.
+    let small = preview(&stored, profile.clone(), decoded.orientation)?;
+    let placeholder = placeholder::thumbhash(&small);
     let picture = Picture {
         preview: job
             .renditions
             .iter()
             .any(|r| r.fit == Fit::Cover && r.gravity.looks_at_content())
-            .then(|| preview(&stored, decoded.orientation))
-            .transpose()?,
+            .then(|| small.to_rgb8()),
         stored,
         profile,
         orientation: decoded.orientation,
@@ -206,7 +215,11 @@ pub fn render(data: &[u8], job: &Job, limits: &Limits) -> Result<Rendered, Error
     for result in per_rendition {
         outputs.extend(result?);
     }
-    Ok(Rendered { source, outputs })
+    Ok(Rendered {
+        source,
+        outputs,
+        placeholder,
+    })
 }
 
 /// The decoded picture every rendition is made from.
@@ -220,11 +233,16 @@ struct Picture {
     preview: Option<RgbImage>,
 }
 
-/// A small upright copy for [`gravity`] to look at.
-fn preview(stored: &DynamicImage, orientation: Orientation) -> Result<RgbImage, Error> {
+/// A small upright sRGB copy, for [`placeholder`] and [`gravity`].
+fn preview(
+    stored: &DynamicImage,
+    profile: Option<SourceProfile>,
+    orientation: Orientation,
+) -> Result<DynamicImage, Error> {
     let (width, height) = geometry::fit(stored.width(), stored.height(), gravity::PREVIEW_EDGE);
     let small = resize::resample_region(stored, None, width, height)?;
-    Ok(orient::upright(small, orientation).to_rgb8())
+    let (small, _) = color::after_resampling(small, profile, ColorMode::Srgb, false);
+    Ok(orient::upright(small, orientation))
 }
 
 impl Picture {

@@ -40,6 +40,10 @@ pub enum When {
     AfterGet,
     /// Before a PutObject is looked at (its condition included).
     BeforePut,
+    /// Before a DeleteObject.
+    BeforeDelete,
+    /// After a ListObjectsV2 answered.
+    AfterList,
 }
 
 /// Something another writer does at a chosen moment: once, on the store.
@@ -276,11 +280,25 @@ impl ObjectStore for MemoryStore {
         Ok(())
     }
 
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let keys = lock(&self.objects)
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        self.run_hooks(When::AfterList);
+        Ok(keys)
+    }
+
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        if let Some(error) = invalid_key(key) {
+            return Err(error);
+        }
+        self.run_hooks(When::BeforeDelete);
         lock(&self.deletes).push(key.to_string());
         let id = (bucket.to_string(), key.to_string());
-        lock(&self.heads).remove(&id);
         lock(&self.objects).remove(&id);
+        lock(&self.heads).remove(&id);
         Ok(())
     }
 }

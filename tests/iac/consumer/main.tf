@@ -5,7 +5,8 @@
 #     configuration belongs to this stack (it also feeds a queue), so the module must not manage it;
 #   - both buckets use SSE-KMS with different customer managed keys;
 #   - the function's package is a released zip in S3 (make release), not a local build;
-#   - the partition is aws-cn.
+#   - the partition is aws-cn;
+#   - completion events go to a bus of this stack's own, and a rule there feeds its queue.
 
 resource "aws_sqs_queue" "audit" {
   name                    = "photo-uploads-audit"
@@ -22,6 +23,23 @@ resource "aws_s3_bucket_notification" "uploads" {
     queue_arn = aws_sqs_queue.audit.arn
     events    = ["s3:ObjectCreated:*"]
   }
+}
+
+resource "aws_cloudwatch_event_bus" "images" {
+  name = "photo-events"
+}
+
+# A subscriber of the module's completion events (README "Completion events").
+resource "aws_cloudwatch_event_rule" "images_done" {
+  name           = "photo-images-done"
+  event_bus_name = aws_cloudwatch_event_bus.images.name
+  event_pattern  = module.imgresize.completion_events_pattern
+}
+
+resource "aws_cloudwatch_event_target" "images_done" {
+  rule           = aws_cloudwatch_event_rule.images_done.name
+  event_bus_name = aws_cloudwatch_event_bus.images.name
+  arn            = aws_sqs_queue.audit.arn
 }
 
 module "imgresize" {
@@ -44,6 +62,8 @@ module "imgresize" {
   lambda_source_code_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
   iam_role_path = "/imgresize/"
+
+  completion_events_bus_name = aws_cloudwatch_event_bus.images.name
 
   tags = {
     CostCentre = "photos"
