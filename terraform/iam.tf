@@ -77,8 +77,10 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${local.resized_bucket_arn}/${var.dest_prefix}*"]
   }
 
-  # All or nothing: when one output of an upload cannot be written, the function deletes the outputs
-  # this invocation wrote (lambda/src/handler.rs, remove_written), only under the prefix it writes.
+  # The function deletes only its own outputs, under the prefix it writes: when one output of an upload
+  # cannot be written, the ones this invocation wrote (all or nothing, lambda/src/handler.rs
+  # remove_written); with delete sync, those whose metadata names a deleted original (lambda/src/delete.rs;
+  # ListResized below lets it list the candidates).
   statement {
     sid       = "RemoveOwnPartialOutputs"
     effect    = "Allow"
@@ -102,19 +104,6 @@ data "aws_iam_policy_document" "lambda" {
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
     resources = [local.resized_bucket_arn]
-  }
-
-  # Delete sync: the function deletes outputs (only those whose metadata names the deleted original;
-  # ListResized above lets it list the candidates).
-  dynamic "statement" {
-    for_each = var.enable_delete_sync ? ["${local.resized_bucket_arn}/${var.dest_prefix}*"] : []
-
-    content {
-      sid       = "DeleteOwnOutputs"
-      effect    = "Allow"
-      actions   = ["s3:DeleteObject"]
-      resources = [statement.value]
-    }
   }
 
   # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,

@@ -250,12 +250,6 @@ def test_statements_are_exactly_as_designed(datas):
             assert conditions == {"events:source": ["${local.completion_events_source}"],
                                   "events:detail-type": ['"Image Resized"', '"Image Rejected"']}
             continue
-        if sid == "DeleteOwnOutputs":  # only with delete sync: the function's own outputs
-            assert name == "lambda" and st["resources"] == ["${statement.value}"]
-            assert st["actions"] == ['"s3:DeleteObject"']
-            assert '"${local.resized_bucket_arn}/${var.dest_prefix}*"' in str(st) or \
-                "${local.resized_bucket_arn}/${var.dest_prefix}*" in str(datas[("aws_iam_policy_document", "lambda")])
-            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']
