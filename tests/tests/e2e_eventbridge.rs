@@ -84,6 +84,7 @@ fn expected_dest_key(key: &str, ext: &str, size: &str) -> String {
             .replace("{stem}", stem)
             .replace("{ext}", ext)
             .replace("{size}", size)
+            .replace("{name}", "resized")
     )
 }
 
