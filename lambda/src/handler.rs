@@ -129,6 +129,7 @@ impl<S: ObjectStore> Handler<S> {
                 format: Some(format),
                 quality: request.quality,
                 color: request.color,
+                avif_budget: self.config.avif_time_budget,
             };
             let image = match (resized.take(), data.take()) {
                 (Some(image), _) => image,

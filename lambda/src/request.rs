@@ -142,13 +142,14 @@ fn validate(direct: Direct, config: &Config) -> Result<ResizeRequest, Error> {
                 ))
             })?,
     };
-    let format =
-        match direct.format.as_deref() {
-            None => None,
-            Some(name) => Some(OutputFormat::parse(name).ok_or_else(|| {
-                invalid(&format!("format must be jpeg, png or webp, got {name:?}"))
-            })?),
-        };
+    let format = match direct.format.as_deref() {
+        None => None,
+        Some(name) => Some(OutputFormat::parse(name).ok_or_else(|| {
+            invalid(&format!(
+                "format must be jpeg, png, webp or avif, got {name:?}"
+            ))
+        })?),
+    };
     let color = match direct.color.as_deref() {
         None => config.color,
         Some(name) => name.parse()?,

@@ -13,6 +13,7 @@ pub mod resize;
 pub mod sniff;
 
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -45,6 +46,9 @@ pub struct Options {
     pub quality: u8,
     /// Convert to sRGB, or keep the input's profile.
     pub color: ColorMode,
+    /// The time an AVIF encode may take by its predicted cost: the rav1e speed is chosen from it
+    /// (`encode::avif::choose_speed`), and an output too large for it is refused.
+    pub avif_budget: Duration,
 }
 
 /// A resized image and what it is.
@@ -103,10 +107,21 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
         .format
         .unwrap_or_else(|| source.format.default_output());
     let output_is_gray = encode::writes_gray(&resized, format);
-    let (resized, icc) = color::after_resampling(resized, profile, options.color, output_is_gray);
+    // An encoder that cannot embed a profile (AVIF) gets sRGB pixels: `keep` would leave them untagged.
+    let color_mode = match encode::carries_icc(format) {
+        true => options.color,
+        false => ColorMode::Srgb,
+    };
+    let (resized, icc) = color::after_resampling(resized, profile, color_mode, output_is_gray);
     let upright = orient::upright(resized, decoded.orientation);
     let (width, height) = (upright.width(), upright.height());
-    let bytes = encode::encode(&upright, format, options.quality, icc.as_deref())?;
+    let bytes = encode::encode(
+        &upright,
+        format,
+        options.quality,
+        icc.as_deref(),
+        options.avif_budget,
+    )?;
     Ok(Resized {
         bytes,
         width,
