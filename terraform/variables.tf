@@ -359,7 +359,7 @@ variable "default_size" {
 }
 
 variable "quality" {
-  description = "QUALITY: JPEG/WebP quality when a request has none."
+  description = "QUALITY: JPEG/WebP/AVIF quality when a request has none."
   type        = number
   default     = 82
 
@@ -377,6 +377,17 @@ variable "color" {
   validation {
     condition     = contains(["srgb", "keep"], var.color)
     error_message = "color must be \"srgb\" or \"keep\"."
+  }
+}
+
+variable "avif_time_budget_ms" {
+  description = "AVIF_TIME_BUDGET_MS: what one AVIF encode may take, by the encoder's cost per megapixel at the chosen speed (measured, times 2, and times 3 more for qualities of 89 and up). rav1e cannot be stopped mid-image, so its speed is chosen from the output's pixel count to fit this before it starts, and an AVIF too large for it even at the fastest speed is refused (IMAGE_TOO_LARGE). Keep it well below timeout; raise it for a memory_size under 1769 MB (a fraction of a vCPU)."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.avif_time_budget_ms >= 1 && var.avif_time_budget_ms <= 900000 && floor(var.avif_time_budget_ms) == var.avif_time_budget_ms
+    error_message = "avif_time_budget_ms must be a whole number of milliseconds between 1 and 900000."
   }
 }
 

@@ -408,7 +408,12 @@ proptest! {
         size in SIZE_RANGE,
     ) {
         prop_assume!(keys::validate_pattern(&pattern).is_ok());
-        for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
+        for format in [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::Webp,
+            OutputFormat::Avif,
+        ] {
             let actual = keys::destination_key("output/", &pattern, &key, format, size).ok();
             prop_assert_eq!(actual, model_destination("output/", &pattern, &key, format, size), "{:?} {:?}", pattern, key);
         }
