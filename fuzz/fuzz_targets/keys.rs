@@ -53,7 +53,12 @@ fuzz_target!(|data: &[u8]| {
     let size = SIZE_RANGE.start() + (data.len() as u32 % SIZE_RANGE.end());
     for pattern in PATTERNS {
         assert!(keys::validate_pattern(pattern).is_ok());
-        for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
+        for format in [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::Webp,
+            OutputFormat::Avif,
+        ] {
             let first = keys::destination_key("output/", pattern, text, format, size, "resized");
             let again = keys::destination_key("output/", pattern, text, format, size, "resized");
             assert_eq!(first, again);

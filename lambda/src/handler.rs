@@ -156,6 +156,7 @@ impl<S: ObjectStore> Handler<S> {
             quality: request.quality,
             color: request.color,
             parallelism: self.config.parallelism,
+            avif_budget: self.config.avif_time_budget,
         };
         let rendered = run_engine(source.data, job, self.config.limits()).await?;
 

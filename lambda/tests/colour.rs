@@ -1,15 +1,18 @@
 //! The colour step on ../shared/corpus/colour, judged by LittleCMS (Pillow's ImageCms, run by
 //! support/colour_judge.py), not by the colour crate the engine uses: every output, seen through its
 //! own profile (or as sRGB when it carries none), matches the `*.srgb-reference.png` beside its input
-//! on 40x30 block means, mean <= 1.5 and 95th percentile <= 4 levels (SOURCES.md), in JPEG, PNG and
-//! WebP, with `COLOR=srgb` and `COLOR=keep`.
+//! on 40x30 block means, mean <= 1.5 and 95th percentile <= 4 levels (SOURCES.md), in JPEG, PNG,
+//! WebP and AVIF (read by Pillow's libavif, not by anything the engine uses), with `COLOR=srgb` and
+//! `COLOR=keep`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use image::{DynamicImage, RgbImage};
-use imgresize::engine::{self, color, decode, geometry, resize, ColorMode, Limits, Options};
+use imgresize::engine::{
+    self, color, decode, encode, geometry, resize, ColorMode, Limits, Options,
+};
 use imgresize::engine::{InputFormat, OutputFormat};
 use serde_json::{json, Value};
 
@@ -21,7 +24,12 @@ const LIMITS: Limits = Limits {
     max_pixels: 60_000_000,
 };
 const SIZE: u32 = 400;
-const FORMATS: [OutputFormat; 3] = [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp];
+const FORMATS: [OutputFormat; 4] = [
+    OutputFormat::Jpeg,
+    OutputFormat::Png,
+    OutputFormat::Webp,
+    OutputFormat::Avif,
+];
 const MAX_MEAN: f64 = 1.5;
 const MAX_P95: f64 = 4.0;
 
@@ -116,6 +124,9 @@ fn every_output_shows_the_reference_colours() {
                     format: Some(format),
                     quality: 95,
                     color: mode,
+                    avif_budget: std::time::Duration::from_millis(
+                        imgresize::config::DEFAULT_AVIF_TIME_BUDGET_MS,
+                    ),
                 };
                 let resized = engine::resize(&data, &options, &LIMITS)
                     .unwrap_or_else(|e| panic!("{input} → {format:?}: {e}"));
@@ -127,7 +138,9 @@ fn every_output_shows_the_reference_colours() {
                     "reference": reference(&dir, input),
                 }));
                 // `keep` carries an RGB profile untouched; CMYK is converted, and `srgb` writes none.
-                expected_profile.push((mode == ColorMode::Keep && rgb_profile).then_some(index));
+                // AVIF cannot carry one: there `keep` converts to sRGB (CONTRACT.md, Colour).
+                let carried = mode == ColorMode::Keep && rgb_profile && encode::carries_icc(format);
+                expected_profile.push(carried.then_some(index));
             }
         }
     }
@@ -189,6 +202,9 @@ fn dropping_a_wide_gamut_profile_without_converting_is_caught() {
         format: Some(OutputFormat::Png),
         quality: 95,
         color: ColorMode::Keep,
+        avif_budget: std::time::Duration::from_millis(
+            imgresize::config::DEFAULT_AVIF_TIME_BUDGET_MS,
+        ),
     };
     let resized = engine::resize(&read(&dir.join(input)), &options, &LIMITS).expect("resizes");
     let path = out_dir("colour-control").join("prophoto-dropped.png");

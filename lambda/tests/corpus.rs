@@ -43,6 +43,9 @@ fn resize(
             format,
             quality: 90,
             color: ColorMode::Srgb,
+            avif_budget: std::time::Duration::from_millis(
+                imgresize::config::DEFAULT_AVIF_TIME_BUDGET_MS,
+            ),
         },
         &LIMITS,
     )

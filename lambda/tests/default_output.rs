@@ -74,6 +74,7 @@ fn the_default_configuration_gives_the_recorded_outputs_byte_for_byte() {
         quality: config.quality,
         color: config.color,
         parallelism: config.parallelism,
+        avif_budget: config.avif_time_budget,
     };
     let limits = config.limits();
     let mut compared = 0;
@@ -115,6 +116,7 @@ fn the_single_output_entry_point_agrees() {
         format: None,
         quality: 82,
         color: engine::ColorMode::Srgb,
+        avif_budget: std::time::Duration::MAX,
     };
     let limits = Limits {
         max_pixels: 60_000_000,

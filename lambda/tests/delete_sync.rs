@@ -33,6 +33,7 @@ fn tiny_png() -> Vec<u8> {
         OutputFormat::Png,
         80,
         None,
+        std::time::Duration::MAX,
     )
     .expect("PNG")
 }

@@ -410,7 +410,12 @@ proptest! {
         name in "[a-z0-9_-]{1,32}",
     ) {
         prop_assume!(keys::validate_pattern(&pattern).is_ok());
-        for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::Webp] {
+        for format in [
+            OutputFormat::Jpeg,
+            OutputFormat::Png,
+            OutputFormat::Webp,
+            OutputFormat::Avif,
+        ] {
             let actual = keys::destination_key("output/", &pattern, &key, format, size, &name).ok();
             prop_assert_eq!(actual, model_destination("output/", &pattern, &key, format, size, &name), "{:?} {:?}", pattern, key);
         }

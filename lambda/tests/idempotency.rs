@@ -32,6 +32,7 @@ fn second_jpeg() -> Vec<u8> {
         OutputFormat::Jpeg,
         80,
         None,
+        std::time::Duration::MAX,
     )
     .expect("a test JPEG")
 }

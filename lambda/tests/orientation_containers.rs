@@ -89,6 +89,9 @@ fn orientation_is_applied_from_every_container_and_stripped_from_the_output() {
                 format,
                 quality: 95,
                 color: ColorMode::Srgb,
+                avif_budget: std::time::Duration::from_millis(
+                    imgresize::config::DEFAULT_AVIF_TIME_BUDGET_MS,
+                ),
             };
             let resized = engine::resize(&data, &options, &LIMITS)
                 .unwrap_or_else(|e| panic!("{name} → {format:?}: {e}"));

@@ -39,6 +39,7 @@ fn photo() -> Vec<u8> {
         OutputFormat::Jpeg,
         90,
         None,
+        std::time::Duration::MAX,
     )
     .expect("a test JPEG")
 }
@@ -249,6 +250,7 @@ fn render(data: &[u8], renditions: Value, parallelism: usize) -> engine::Rendere
         quality: 90,
         color: ColorMode::Srgb,
         parallelism,
+        avif_budget: std::time::Duration::from_secs(30),
     };
     engine::render(
         data,

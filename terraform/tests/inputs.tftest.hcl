@@ -46,6 +46,16 @@ run "too_little_memory" {
   expect_failures = [var.memory_size]
 }
 
+run "an_avif_budget_of_nothing" {
+  command = plan
+
+  variables {
+    avif_time_budget_ms = 0
+  }
+
+  expect_failures = [var.avif_time_budget_ms]
+}
+
 run "a_retention_cloudwatch_does_not_offer" {
   command = plan
 

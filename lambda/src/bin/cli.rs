@@ -6,11 +6,12 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use imgresize::config::{
-    DEFAULT_KEY_PATTERN, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_QUALITY, DEFAULT_SIZE,
+    DEFAULT_AVIF_TIME_BUDGET_MS, DEFAULT_KEY_PATTERN, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_PIXELS,
+    DEFAULT_QUALITY, DEFAULT_SIZE,
 };
 use imgresize::engine::rendition::{self, Rendition};
 use imgresize::engine::{
@@ -36,7 +37,7 @@ enum Command {
         /// Longest edge of the output in pixels (1..=10000); never upscales.
         #[arg(long, default_value_t = DEFAULT_SIZE, value_parser = clap::value_parser!(u32).range(i64::from(*SIZE_RANGE.start())..=i64::from(*SIZE_RANGE.end())))]
         size: u32,
-        /// Output format (jpeg, png, webp); default: the input's (GIF/BMP → PNG).
+        /// Output format (jpeg, png, webp, avif); default: the input's (GIF/BMP → PNG).
         #[arg(long, value_parser = parse_format)]
         format: Option<OutputFormat>,
         /// The renditions, as CONTRACT.md's RENDITIONS: a JSON array, or a file holding one.
@@ -45,7 +46,7 @@ enum Command {
         /// Renditions made at once (default: this machine's CPUs).
         #[arg(long)]
         threads: Option<usize>,
-        /// JPEG/WebP quality (1..=100).
+        /// JPEG/WebP/AVIF quality (1..=100).
         #[arg(long, default_value_t = DEFAULT_QUALITY, value_parser = clap::value_parser!(u8).range(i64::from(*QUALITY_RANGE.start())..=i64::from(*QUALITY_RANGE.end())))]
         quality: u8,
         /// srgb: convert to sRGB and write no profile; keep: embed the input's RGB/gray profile untouched.
@@ -57,6 +58,9 @@ enum Command {
         /// Refuse files larger than this many bytes.
         #[arg(long, default_value_t = DEFAULT_MAX_INPUT_BYTES)]
         max_bytes: u64,
+        /// Time an AVIF encode may take by its predicted cost (AVIF_TIME_BUDGET_MS), in milliseconds.
+        #[arg(long, default_value_t = DEFAULT_AVIF_TIME_BUDGET_MS, value_parser = clap::value_parser!(u64).range(1..=900_000))]
+        avif_budget_ms: u64,
         input: PathBuf,
         output: PathBuf,
     },
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             max_pixels,
             max_bytes,
             threads,
+            avif_budget_ms,
             input,
             output,
             ..
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
                 parallelism: threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
                     .max(1),
+                avif_budget: Duration::from_millis(avif_budget_ms),
             };
             let (answer, status) =
                 render_files(&input, &output, &job, &Limits { max_pixels }, max_bytes);
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
             color,
             max_pixels,
             max_bytes,
+            avif_budget_ms,
             input,
             output,
             ..
@@ -108,6 +115,7 @@ fn main() -> ExitCode {
                 format,
                 quality,
                 color,
+                avif_budget: Duration::from_millis(avif_budget_ms),
             };
             let (answer, status) =
                 resize_file(&input, &output, &options, &Limits { max_pixels }, max_bytes);
@@ -123,7 +131,7 @@ fn parse_color(name: &str) -> Result<ColorMode, String> {
 }
 
 fn parse_format(name: &str) -> Result<OutputFormat, String> {
-    OutputFormat::parse(name).ok_or_else(|| format!("{name:?} is not jpeg, png or webp"))
+    OutputFormat::parse(name).ok_or_else(|| format!("{name:?} is not jpeg, png, webp or avif"))
 }
 
 /// A checked set (clap reads `Option<Vec<_>>` as a repeated flag, hence the wrapper).
@@ -273,8 +281,9 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The benchmark's worker protocol: `{"op":"load","id","path"}`, `{"op":"run","id","size",
-/// "quality","out"}` (timed around the in-memory resize only), `{"op":"renditions","id","renditions",
-/// "quality","threads","out_dir"}` (every rendition from one decode, timed the same way), `{"op":"quit"}`.
+/// "quality","out"}` (timed around the in-memory resize only; optional `"color"`, and `"format"`,
+/// JPEG when absent), `{"op":"renditions","id","renditions","quality","threads","out_dir"}` (every
+/// rendition from one decode, timed the same way), `{"op":"quit"}`.
 fn bench_worker() -> ExitCode {
     let mut images: std::collections::HashMap<String, Vec<u8>> = Default::default();
     let stdin = std::io::stdin();
@@ -323,7 +332,13 @@ fn bench_run(data: &[u8], request: &Value) -> Value {
         |name: &str, default: u64| request.get(name).and_then(Value::as_u64).unwrap_or(default);
     let options = Options {
         size: u32::try_from(number("size", u64::from(DEFAULT_SIZE))).unwrap_or(DEFAULT_SIZE),
-        format: Some(OutputFormat::Jpeg),
+        format: Some(
+            request
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(OutputFormat::parse)
+                .unwrap_or(OutputFormat::Jpeg),
+        ),
         quality: u8::try_from(number("quality", u64::from(DEFAULT_QUALITY)))
             .unwrap_or(DEFAULT_QUALITY),
         color: request
@@ -331,6 +346,7 @@ fn bench_run(data: &[u8], request: &Value) -> Value {
             .and_then(Value::as_str)
             .and_then(|name| name.parse().ok())
             .unwrap_or_default(),
+        avif_budget: Duration::from_millis(DEFAULT_AVIF_TIME_BUDGET_MS),
     };
     let limits = Limits {
         max_pixels: DEFAULT_MAX_PIXELS,
@@ -369,6 +385,7 @@ fn bench_renditions(data: &[u8], request: &Value) -> Value {
             .unwrap_or(DEFAULT_QUALITY),
         color: ColorMode::default(),
         parallelism: usize::try_from(number("threads", 1)).unwrap_or(1).max(1),
+        avif_budget: Duration::from_millis(DEFAULT_AVIF_TIME_BUDGET_MS),
     };
     let limits = Limits {
         max_pixels: DEFAULT_MAX_PIXELS,

@@ -1,8 +1,11 @@
 //! Pixels → bytes of the output format. Only the ICC profile is carried over: EXIF (with GPS),
 //! XMP and comments are never written.
 
+pub mod avif;
+
 use std::borrow::Cow;
 use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder};
@@ -15,22 +18,30 @@ use crate::error::Error;
 pub const JPEG_BACKGROUND: [u8; 3] = [255, 255, 255];
 
 /// Whether [`encode`] writes `image` as gray in `format`: PNG keeps gray (with alpha), JPEG keeps gray
-/// without alpha (gray+alpha is flattened onto [`JPEG_BACKGROUND`] as RGB), WebP is always RGB.
+/// without alpha (gray+alpha is flattened onto [`JPEG_BACKGROUND`] as RGB), WebP and AVIF are always RGB.
 pub fn writes_gray(image: &DynamicImage, format: OutputFormat) -> bool {
     let color = image.color();
     !color.has_color()
         && match format {
             OutputFormat::Png => true,
             OutputFormat::Jpeg => !color.has_alpha(),
-            OutputFormat::Webp => false,
+            OutputFormat::Webp | OutputFormat::Avif => false,
         }
 }
 
+/// Whether [`encode`] can embed an ICC profile in `format`. ravif cannot, so AVIF is written as sRGB and
+/// the engine converts to sRGB before it, whatever the colour mode.
+pub fn carries_icc(format: OutputFormat) -> bool {
+    !matches!(format, OutputFormat::Avif)
+}
+
+/// `avif_budget` bounds an AVIF encode's predicted time ([`avif::choose_speed`]); other formats ignore it.
 pub fn encode(
     image: &DynamicImage,
     format: OutputFormat,
     quality: u8,
     icc: Option<&[u8]>,
+    avif_budget: Duration,
 ) -> Result<Vec<u8>, Error> {
     match format {
         OutputFormat::Jpeg => encode_jpeg(image, quality, icc),
@@ -42,6 +53,7 @@ pub fn encode(
                 None => Ok(webp),
             }
         }
+        OutputFormat::Avif => avif::encode(image, quality, avif_budget),
     }
 }
 
@@ -199,13 +211,16 @@ mod tests {
     use super::*;
     use image::{Rgba, RgbaImage};
 
+    const BUDGET: Duration = Duration::from_secs(10);
+
     fn transparent_square() -> DynamicImage {
         DynamicImage::ImageRgba8(RgbaImage::from_pixel(8, 8, Rgba([0, 0, 0, 0])))
     }
 
     #[test]
     fn jpeg_flattens_alpha_onto_the_background() {
-        let bytes = encode(&transparent_square(), OutputFormat::Jpeg, 90, None).expect("jpeg");
+        let bytes =
+            encode(&transparent_square(), OutputFormat::Jpeg, 90, None, BUDGET).expect("jpeg");
         let decoded = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
         assert!(
             decoded.pixels().all(|p| p.0.iter().all(|&c| c > 245)),
@@ -216,7 +231,7 @@ mod tests {
     #[test]
     fn png_and_webp_keep_alpha() {
         for format in [OutputFormat::Png, OutputFormat::Webp] {
-            let bytes = encode(&transparent_square(), format, 82, None).expect("encode");
+            let bytes = encode(&transparent_square(), format, 82, None, BUDGET).expect("encode");
             let decoded = image::load_from_memory(&bytes).expect("decodes");
             assert!(decoded.color().has_alpha(), "{format:?} lost alpha");
             assert_eq!(decoded.to_rgba8().get_pixel(3, 3)[3], 0);
@@ -231,7 +246,7 @@ mod tests {
         let opaque =
             DynamicImage::ImageRgb8(image::RgbImage::from_pixel(5, 3, image::Rgb([200, 10, 10])));
         for image in [opaque, transparent_square()] {
-            let bytes = encode(&image, OutputFormat::Webp, 82, Some(&icc)).expect("webp");
+            let bytes = encode(&image, OutputFormat::Webp, 82, Some(&icc), BUDGET).expect("webp");
             let mut decoder = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes))
                 .expect("parses");
             assert_eq!(
@@ -257,7 +272,7 @@ mod tests {
     fn jpeg_carries_the_icc_profile() {
         let icc = vec![7u8; 3000];
         let image = DynamicImage::ImageRgb8(image::RgbImage::new(4, 4));
-        let bytes = encode(&image, OutputFormat::Jpeg, 82, Some(&icc)).expect("jpeg");
+        let bytes = encode(&image, OutputFormat::Jpeg, 82, Some(&icc), BUDGET).expect("jpeg");
         let needle = b"ICC_PROFILE\0";
         assert!(bytes.windows(needle.len()).any(|w| w == needle));
         assert!(!bytes.windows(4).any(|w| w == b"Exif"));

@@ -17,6 +17,7 @@ pub mod resize;
 pub mod sniff;
 
 use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, RgbImage, RgbaImage};
@@ -56,6 +57,9 @@ pub struct Options {
     pub quality: u8,
     /// Convert to sRGB, or keep the input's profile.
     pub color: ColorMode,
+    /// The time an AVIF encode may take by its predicted cost: the rav1e speed is chosen from it
+    /// (`encode::avif::choose_speed`), and an output too large for it is refused.
+    pub avif_budget: Duration,
 }
 
 /// A resized image and what it is.
@@ -107,6 +111,7 @@ pub fn resize(data: &[u8], options: &Options, limits: &Limits) -> Result<Resized
         quality: options.quality,
         color: options.color,
         parallelism: 1,
+        avif_budget: options.avif_budget,
     };
     let Rendered {
         source,
@@ -136,6 +141,9 @@ pub struct Job {
     pub color: ColorMode,
     /// Renditions made at once: the CPUs the function has (1 means one after another, no extra copies).
     pub parallelism: usize,
+    /// The time all AVIF outputs of the job may take by their predicted cost, shared equally between
+    /// them (each encode's rav1e speed is chosen before it starts: see [`Options::avif_budget`]).
+    pub avif_budget: Duration,
 }
 
 /// One encoded output.
@@ -185,6 +193,7 @@ pub fn render(data: &[u8], job: &Job, limits: &Limits) -> Result<Rendered, Error
         profile,
         orientation: decoded.orientation,
         input: source.format,
+        avif_budget: avif_share(job, source.format),
     };
     let make = |rendition: &Rendition| {
         picture
@@ -222,6 +231,21 @@ pub fn render(data: &[u8], job: &Job, limits: &Limits) -> Result<Rendered, Error
     })
 }
 
+/// What the colour step makes of one rendition for a format: written as gray, and the colour mode.
+type Variant = (bool, ColorMode);
+
+/// The budget of each AVIF output: the job's, shared equally (the speed of each is chosen before it
+/// starts, so the shares must add up to the whole).
+fn avif_share(job: &Job, input: InputFormat) -> Duration {
+    let avifs = job
+        .renditions
+        .iter()
+        .flat_map(|r| r.formats_for(input))
+        .filter(|&f| f == OutputFormat::Avif)
+        .count();
+    job.avif_budget / u32::try_from(avifs.max(1)).unwrap_or(u32::MAX)
+}
+
 /// The decoded picture every rendition is made from.
 struct Picture {
     /// As stored (not yet upright), sRGB or with `profile` still to apply.
@@ -231,6 +255,8 @@ struct Picture {
     input: InputFormat,
     /// Small and upright, for content-aware crops.
     preview: Option<RgbImage>,
+    /// Each AVIF output's share of the job's budget.
+    avif_budget: Duration,
 }
 
 /// A small upright sRGB copy, for [`placeholder`] and [`gravity`].
@@ -283,38 +309,45 @@ impl Picture {
         };
         let quality = rendition.quality.unwrap_or(job.quality);
         let formats = rendition.formats_for(self.input);
-        // The colour step depends on the format only through whether it writes gray: formats that agree
-        // share one pass, so they encode the same pixels.
+        // The colour step depends on the format only through whether it writes gray and whether it can
+        // carry a profile (AVIF cannot: `keep` gives it sRGB pixels, never untagged ones): formats that
+        // agree share one pass, so they encode the same pixels.
         let padded = rendition.fit == Fit::Contain;
-        let writes_gray: Vec<bool> = formats
-            .iter()
-            .map(|&format| !padded && encode::writes_gray(&resampled, format))
-            .collect();
-        let mut variants: Vec<(bool, DynamicImage, Option<Vec<u8>>)> = Vec::new();
+        let variant_of = |format: OutputFormat| {
+            let gray = !padded && encode::writes_gray(&resampled, format);
+            let mode = if encode::carries_icc(format) {
+                job.color
+            } else {
+                ColorMode::Srgb
+            };
+            (gray, mode)
+        };
+        let wanted: Vec<Variant> = formats.iter().map(|&f| variant_of(f)).collect();
+        let mut variants: Vec<(Variant, DynamicImage, Option<Vec<u8>>)> = Vec::new();
         let mut resampled = Some(resampled);
-        for (i, &output_is_gray) in writes_gray.iter().enumerate() {
-            if variants.iter().any(|(g, _, _)| *g == output_is_gray) {
+        for (i, &variant) in wanted.iter().enumerate() {
+            if variants.iter().any(|(v, _, _)| *v == variant) {
                 continue;
             }
             // The last variant takes the resampled pixels; only a second variant copies them.
-            let last = !writes_gray[i + 1..].iter().any(|&g| g != output_is_gray);
+            let last = !wanted[i + 1..].iter().any(|&v| v != variant);
             let pixels = match (&mut resampled, last) {
                 (slot, true) => slot.take(),
                 (slot, false) => slot.clone(),
             }
             .ok_or_else(|| Error::Internal("the resampled pixels were used up".into()))?;
+            let (output_is_gray, mode) = variant;
             let (pixels, icc) =
-                color::after_resampling(pixels, self.profile.clone(), job.color, output_is_gray);
+                color::after_resampling(pixels, self.profile.clone(), mode, output_is_gray);
             let mut upright = orient::upright(pixels, self.orientation);
             if padded {
                 upright = pad(upright, (bw, bh), rendition);
             }
-            variants.push((output_is_gray, upright, icc));
+            variants.push((variant, upright, icc));
         }
         let mut outputs = Vec::with_capacity(formats.len());
-        for (format, output_is_gray) in formats.into_iter().zip(writes_gray) {
-            let Some((_, image, icc)) = variants.iter().find(|(g, _, _)| *g == output_is_gray)
-            else {
+        for (format, variant) in formats.into_iter().zip(wanted) {
+            let Some((_, image, icc)) = variants.iter().find(|(v, _, _)| *v == variant) else {
                 return Err(Error::Internal("a colour variant went missing".into()));
             };
             outputs.push(Output {
@@ -322,7 +355,7 @@ impl Picture {
                 format,
                 width: image.width(),
                 height: image.height(),
-                bytes: encode::encode(image, format, quality, icc.as_deref())?,
+                bytes: encode::encode(image, format, quality, icc.as_deref(), self.avif_budget)?,
             });
         }
         Ok(outputs)

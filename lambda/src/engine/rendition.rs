@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn a_full_set_reads() {
         let set = parse(json!([
-            {"name": "thumb", "size": 320, "fit": "cover", "gravity": "attention", "formats": ["webp", "jpeg"]},
+            {"name": "thumb", "size": 320, "fit": "cover", "gravity": "attention", "formats": ["avif", "jpeg"]},
             {"name": "card", "width": 640, "formats": ["webp"], "quality": 70},
             {"name": "tile", "width": 500, "height": 500, "fit": "contain", "gravity": "north", "background": "#102030"},
         ]));

@@ -22,6 +22,8 @@ pub enum OutputFormat {
     Jpeg,
     Png,
     Webp,
+    /// Output only: AVIF input is not decoded (that needs dav1d, a system library).
+    Avif,
 }
 
 pub fn sniff(data: &[u8]) -> Result<InputFormat, Error> {
@@ -67,13 +69,14 @@ impl InputFormat {
 
 impl OutputFormat {
     /// Every name [`OutputFormat::parse`] reads, for messages.
-    pub const NAMES: [&'static str; 3] = ["jpeg", "png", "webp"];
+    pub const NAMES: [&'static str; 4] = ["jpeg", "png", "webp", "avif"];
 
     pub fn name(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "jpeg",
             OutputFormat::Png => "png",
             OutputFormat::Webp => "webp",
+            OutputFormat::Avif => "avif",
         }
     }
 
@@ -82,6 +85,7 @@ impl OutputFormat {
             OutputFormat::Jpeg => "image/jpeg",
             OutputFormat::Png => "image/png",
             OutputFormat::Webp => "image/webp",
+            OutputFormat::Avif => "image/avif",
         }
     }
 
@@ -91,6 +95,7 @@ impl OutputFormat {
             OutputFormat::Jpeg => "jpg",
             OutputFormat::Png => "png",
             OutputFormat::Webp => "webp",
+            OutputFormat::Avif => "avif",
         }
     }
 
@@ -101,6 +106,7 @@ impl OutputFormat {
             OutputFormat::Jpeg => matches!(extension.as_str(), "jpg" | "jpeg" | "jpe" | "jfif"),
             OutputFormat::Png => extension == "png",
             OutputFormat::Webp => extension == "webp",
+            OutputFormat::Avif => extension == "avif",
         }
     }
 
@@ -109,6 +115,7 @@ impl OutputFormat {
             "jpeg" | "jpg" => Some(OutputFormat::Jpeg),
             "png" => Some(OutputFormat::Png),
             "webp" => Some(OutputFormat::Webp),
+            "avif" => Some(OutputFormat::Avif),
             _ => None,
         }
     }
@@ -139,5 +146,20 @@ mod tests {
         assert_eq!(InputFormat::Gif.default_output(), OutputFormat::Png);
         assert_eq!(InputFormat::Bmp.default_output(), OutputFormat::Png);
         assert_eq!(InputFormat::Webp.default_output(), OutputFormat::Webp);
+    }
+
+    #[test]
+    fn avif_is_an_output_format() {
+        let avif = OutputFormat::parse("AVIF").expect("parses");
+        assert_eq!(avif, OutputFormat::Avif);
+        assert_eq!(
+            (avif.name(), avif.content_type(), avif.extension()),
+            ("avif", "image/avif", "avif")
+        );
+        assert!(avif.accepts_extension("AVIF") && !avif.accepts_extension("avifs"));
+        assert_eq!(
+            serde_json::to_value(avif).ok(),
+            Some(serde_json::json!("avif"))
+        );
     }
 }

@@ -25,6 +25,7 @@ fn model_extension(format: OutputFormat, source_extension: &str) -> String {
         OutputFormat::Jpeg => (&["jpg", "jpeg", "jpe", "jfif"], "jpg"),
         OutputFormat::Png => (&["png"], "png"),
         OutputFormat::Webp => (&["webp"], "webp"),
+        OutputFormat::Avif => (&["avif"], "avif"),
     };
     if names.contains(&source_extension.to_ascii_lowercase().as_str()) {
         source_extension.to_string()

@@ -21,6 +21,7 @@ pub fn tiny_jpeg() -> Vec<u8> {
         OutputFormat::Jpeg,
         80,
         None,
+        std::time::Duration::MAX,
     )
     .expect("a test JPEG")
 }

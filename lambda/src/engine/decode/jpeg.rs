@@ -261,8 +261,14 @@ mod tests {
         let image = DynamicImage::ImageRgb8(RgbImage::from_fn(64, 64, |x, y| {
             image::Rgb([(x * 4) as u8, (y * 4) as u8, 128])
         }));
-        crate::engine::encode::encode(&image, crate::engine::OutputFormat::Jpeg, 80, None)
-            .expect("encode")
+        crate::engine::encode::encode(
+            &image,
+            crate::engine::OutputFormat::Jpeg,
+            80,
+            None,
+            std::time::Duration::MAX,
+        )
+        .expect("encode")
     }
 
     const LIMITS: Limits = Limits {
