@@ -2,9 +2,7 @@
 //! colour judge's interpreter), since the `image` crate's AVIF reader needs dav1d, a system library.
 //! An AVIF that a browser-grade decoder cannot read fails here.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use image::{DynamicImage, Rgba, RgbaImage};
@@ -14,56 +12,19 @@ use serde_json::Value;
 
 #[path = "support/corpus.rs"]
 mod support_corpus;
+#[path = "support/judge.rs"]
+mod support_judge;
 use support_corpus::{corpus, read};
 
 const BUDGET: Duration = Duration::from_millis(DEFAULT_AVIF_TIME_BUDGET_MS);
 
-/// The colour judge's interpreter (Pillow 13, which reads AVIF), installed by `scripts/setup.sh judge`.
-/// Missing, the suite skips, unless the run requires everything (IMGRESIZE_REQUIRE_BUILD).
-fn probe_python() -> Option<PathBuf> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/judge/bin/python");
-    if python.is_file() {
-        return Some(python);
-    }
-    let message = format!(
-        "no AVIF reader at {} (run scripts/setup.sh judge)",
-        python.display()
-    );
-    assert!(
-        std::env::var_os("IMGRESIZE_REQUIRE_BUILD").is_none(),
-        "{message}"
-    );
-    eprintln!("SKIPPED: {message}");
-    None
-}
-
 /// What Pillow's libavif makes of each file: one verdict per path.
 fn probe(python: &Path, files: &[PathBuf]) -> Vec<Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/avif_probe.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("probe starts");
-    let paths: Vec<Value> = files
+    let paths = files
         .iter()
         .map(|p| Value::from(p.display().to_string()))
         .collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(Value::from(paths).to_string().as_bytes())
-        .expect("probe reads");
-    let output = child.wait_with_output().expect("probe runs");
-    assert!(output.status.success(), "the probe failed");
-    let verdicts: Vec<Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON verdict"))
-        .collect();
-    assert_eq!(verdicts.len(), files.len(), "one verdict per file");
-    verdicts
+    support_judge::run(python, "avif_probe.py", paths)
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -99,7 +60,9 @@ fn number(verdict: &Value, path: &[&str]) -> u64 {
 
 #[test]
 fn transparency_survives_and_the_file_decodes() {
-    let Some(python) = probe_python() else { return };
+    let Some(python) = support_judge::python("AVIF reader") else {
+        return;
+    };
     let dir = out_dir("avif-alpha");
     let files = [
         write(
@@ -152,7 +115,7 @@ fn transparency_survives_and_the_file_decodes() {
 
 #[test]
 fn a_photo_becomes_an_srgb_avif_of_the_fitted_size() {
-    let (Some(corpus), Some(python)) = (corpus(), probe_python()) else {
+    let (Some(corpus), Some(python)) = (corpus(), support_judge::python("AVIF reader")) else {
         return;
     };
     let dir = out_dir("avif-photo");
@@ -202,7 +165,9 @@ fn a_photo_becomes_an_srgb_avif_of_the_fitted_size() {
 /// The probe can fail: a cut-short AVIF and bytes that only look like one are not read.
 #[test]
 fn a_broken_avif_is_caught() {
-    let Some(python) = probe_python() else { return };
+    let Some(python) = support_judge::python("AVIF reader") else {
+        return;
+    };
     let dir = out_dir("avif-broken");
     let good = encode::encode(
         &half_transparent(64, 48),

@@ -5,9 +5,7 @@
 //! WebP and AVIF (read by Pillow's libavif, not by anything the engine uses), with `COLOR=srgb` and
 //! `COLOR=keep`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use image::{DynamicImage, RgbImage};
 use imgresize::engine::{
@@ -18,6 +16,8 @@ use serde_json::{json, Value};
 
 #[path = "support/corpus.rs"]
 mod support_corpus;
+#[path = "support/judge.rs"]
+mod support_judge;
 use support_corpus::{corpus, read};
 
 const LIMITS: Limits = Limits {
@@ -47,48 +47,9 @@ fn reference(dir: &Path, input: &str) -> PathBuf {
     dir.join(format!("{stem}.srgb-reference.png"))
 }
 
-/// The judge's interpreter, installed by `scripts/setup.sh judge`. Missing, the suite skips, unless
-/// the run requires everything (`make test` sets IMGRESIZE_REQUIRE_BUILD).
-fn judge_python() -> Option<PathBuf> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/judge/bin/python");
-    if python.is_file() {
-        return Some(python);
-    }
-    let message = format!(
-        "no colour judge at {} (run scripts/setup.sh judge)",
-        python.display()
-    );
-    assert!(
-        std::env::var_os("IMGRESIZE_REQUIRE_BUILD").is_none(),
-        "{message}"
-    );
-    eprintln!("SKIPPED: {message}");
-    None
-}
-
 /// Runs the judge on `items` ({"output", "reference", "ignore_profile"}); one verdict per item.
 fn judge(python: &Path, items: &[Value]) -> Vec<Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/colour_judge.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("judge starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(Value::from(items.to_vec()).to_string().as_bytes())
-        .expect("judge reads");
-    let output = child.wait_with_output().expect("judge runs");
-    assert!(output.status.success(), "the judge failed");
-    let verdicts: Vec<Value> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON verdict"))
-        .collect();
-    assert_eq!(verdicts.len(), items.len(), "one verdict per output");
-    verdicts
+    support_judge::run(python, "colour_judge.py", items.to_vec())
 }
 
 fn out_dir(name: &str) -> PathBuf {
@@ -100,7 +61,7 @@ fn out_dir(name: &str) -> PathBuf {
 
 #[test]
 fn every_output_shows_the_reference_colours() {
-    let (Some(corpus), Some(python)) = (corpus(), judge_python()) else {
+    let (Some(corpus), Some(python)) = (corpus(), support_judge::python("colour judge")) else {
         return;
     };
     let dir = corpus.join("colour");
@@ -192,7 +153,7 @@ fn every_output_shows_the_reference_colours() {
 /// engine before this step) are far from the reference.
 #[test]
 fn dropping_a_wide_gamut_profile_without_converting_is_caught() {
-    let (Some(corpus), Some(python)) = (corpus(), judge_python()) else {
+    let (Some(corpus), Some(python)) = (corpus(), support_judge::python("colour judge")) else {
         return;
     };
     let dir = corpus.join("colour");
