@@ -58,6 +58,8 @@ EXECUTIONS_URL="${EXECUTIONS_URL:-$(output api_executions_url)}"
 KEY_LAYOUT="${KEY_LAYOUT:-$(output key_layout)}"
 DEST_PREFIX="$(layout dest_prefix)"
 TARGET_SIZE="$(layout default_size)"
+# Stacks deployed before renditions have no rendition_name in key_layout: theirs is `resized`.
+RENDITION="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("rendition_name", "resized"))' "$KEY_LAYOUT")"
 KEY_PREFIX="${KEY_PREFIX:-$(layout source_prefix)smoke/}"
 if [[ -z "${REGION:-}" ]]; then
   REGION="$(python3 -c 'import sys,re; m=re.search(r"execute-api\.([a-z0-9-]+)\.amazonaws", sys.argv[1]); print(m.group(1) if m else "")' "$RESIZE_URL")"
@@ -114,12 +116,14 @@ sys.exit(0 if not suffixes or any(sys.argv[2].endswith(s) for s in suffixes) els
 PY
 KEY="${KEY_PREFIX}${RUN}/${STEM}.${EXT}"
 # The function's key layout, placeholders filled in one pass as lambda/src/keys.rs does.
-EXPECT_KEY="${EXPECT_KEY:-$(python3 - "$(layout dest_key_pattern)" "$KEY" "$OUT_EXT" "$TARGET_SIZE" "$DEST_PREFIX" <<'PY'
+# `{name}` is the first rendition's (`resized` unless renditions are configured).
+EXPECT_KEY="${EXPECT_KEY:-$(python3 - "$(layout dest_key_pattern)" "$KEY" "$OUT_EXT" "$TARGET_SIZE" "$DEST_PREFIX" "$RENDITION" <<'PY'
 import re, sys
-pattern, key, ext, size, prefix = sys.argv[1:]
+pattern, key, ext, size, prefix, rendition = sys.argv[1:]
 folder, _, name = key.rpartition("/")
-values = {"{dir}": folder + "/" if folder else "", "{stem}": name.rsplit(".", 1)[0], "{ext}": ext, "{size}": size}
-print(prefix + re.sub(r"\{(dir|stem|ext|size)\}", lambda m: values[m.group(0)], pattern))
+values = {"{dir}": folder + "/" if folder else "", "{stem}": name.rsplit(".", 1)[0], "{ext}": ext, "{size}": size,
+          "{name}": rendition}
+print(prefix + re.sub(r"\{(dir|stem|ext|size|name)\}", lambda m: values[m.group(0)], pattern))
 PY
 )}"
 

@@ -23,13 +23,14 @@ output "resized_bucket_arn" {
 }
 
 output "key_layout" {
-  description = "Where uploads are picked up (source_prefix, source_suffixes) and where their outputs are written (dest_prefix + dest_key_pattern, with default_size as {size}): for scripts such as scripts/smoke.sh and consumers that compute output keys."
+  description = "Where uploads are picked up (source_prefix, source_suffixes) and where their outputs are written (dest_prefix + dest_key_pattern, with default_size as {size} and rendition_name, the first rendition's name, as {name}): for scripts such as scripts/smoke.sh and consumers that compute output keys."
   value = {
     source_prefix    = var.source_prefix
     source_suffixes  = var.source_suffixes
     dest_prefix      = var.dest_prefix
     dest_key_pattern = var.dest_key_pattern
     default_size     = var.default_size
+    rendition_name   = try(var.renditions[0].name, "resized")
   }
 }
 

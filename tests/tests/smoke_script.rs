@@ -22,6 +22,8 @@ fn key_layout() -> Value {
         "dest_prefix": default("dest_prefix"),
         "dest_key_pattern": default("dest_key_pattern"),
         "default_size": default("default_size"),
+        // try(var.renditions[0].name, "resized"): renditions are unset by default.
+        "rendition_name": "resized",
     })
 }
 
