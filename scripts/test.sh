@@ -8,6 +8,20 @@ set -uo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_ROOT" || exit 2
 export IMGRESIZE_REQUIRE_BUILD=1 CARGO_TERM_COLOR=never
+# One build of each crate per run: incremental state (over 1 GB for the test binaries) is never read again.
+# A value the caller exports wins.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
+# A full run writes several GB (build caches, the tools, the emulator); a full disk shows up as a linker crash
+# in whichever suite comes next, so say how much there was and how much the run took.
+disk_report() {
+  local free checkout target
+  free=$(df -h --output=avail . | tail -1 | tr -d ' ')
+  checkout=$(du -sh . 2>/dev/null | cut -f1)
+  target=$(du -sh target 2>/dev/null | cut -f1)
+  echo "disk: $free free; this checkout holds $checkout (target/: ${target:-none})"
+}
+disk_report
 
 names=() results=() times=()
 run_suite() {
@@ -38,4 +52,5 @@ for i in "${!names[@]}"; do
   if [[ ${results[$i]} == passed ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 echo "suites: $passed passed, $failed failed"
+disk_report
 ((failed == 0))
