@@ -153,6 +153,8 @@ cmd_start() {
     mkdir -p "$S_dir/fs/etc/localstack" "$S_dir/home" "$S_dir/tmp"
     cp -R "$INIT_SRC" "$S_dir/fs/etc/localstack/init"
 
+    # LAMBDA_RETRY_BASE_DELAY: Lambda retries a failed asynchronous call after 1 and 2 minutes; here after 1
+    # and 2 seconds, so a test sees every attempt and the failure record within seconds.
     # A clean environment: the caller's AWS_* settings (e.g. a previous eval) must not leak into LocalStack.
     # The marker (set before setsid runs, so no moment without it once exec'd) lets stop find every process
     # of this run, and only those; setsid gives the run its own process group, away from the terminal's ^C.
@@ -165,6 +167,7 @@ cmd_start() {
       DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
       SERVICES=s3,events,stepfunctions,apigateway,iam,sts,lambda,logs,sqs \
       LAMBDA_RUNTIME_EXECUTOR=local-process IMGRESIZE_LOCALSTACK_LIB="$REPO_ROOT/scripts/localstack" \
+      LAMBDA_RETRY_BASE_DELAY=1 \
       AWS_DEFAULT_REGION="$REGION" \
       "$@" \
       "$VENV/bin/python" -m localstack.runtime.main </dev/null >"$S_dir/localstack.log" 2>&1 &

@@ -36,7 +36,7 @@ resource "aws_cloudwatch_event_target" "state_machine" {
   }
 
   dynamic "dead_letter_config" {
-    for_each = var.create_eventbridge_dlq ? [1] : []
+    for_each = local.create_dlq ? [1] : []
 
     content {
       arn = aws_sqs_queue.eventbridge_dlq[0].arn
@@ -44,9 +44,10 @@ resource "aws_cloudwatch_event_target" "state_machine" {
   }
 }
 
-# Events EventBridge could not deliver to the state machine (after its retries) land here.
+# Events EventBridge could not deliver (after its retries) land here: uploads for the state machine and, with
+# delete sync, deletions for the function; so do deletions whose function call failed every attempt.
 resource "aws_sqs_queue" "eventbridge_dlq" {
-  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+  count = local.create_dlq ? 1 : 0
 
   name                      = "${var.name}-eventbridge-dlq"
   message_retention_seconds = 1209600
@@ -56,14 +57,14 @@ resource "aws_sqs_queue" "eventbridge_dlq" {
 }
 
 resource "aws_sqs_queue_policy" "eventbridge_dlq" {
-  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+  count = local.create_dlq ? 1 : 0
 
   queue_url = aws_sqs_queue.eventbridge_dlq[0].id
   policy    = data.aws_iam_policy_document.eventbridge_dlq[0].json
 }
 
 data "aws_iam_policy_document" "eventbridge_dlq" {
-  count = var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+  count = local.create_dlq ? 1 : 0
 
   statement {
     sid       = "EventBridgeRuleDeadLetters"
@@ -79,7 +80,7 @@ data "aws_iam_policy_document" "eventbridge_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.object_created[0].arn]
+      values   = concat(aws_cloudwatch_event_rule.object_created[*].arn, aws_cloudwatch_event_rule.object_deleted[*].arn)
     }
   }
 }
@@ -121,6 +122,39 @@ resource "aws_cloudwatch_event_target" "delete_sync" {
     maximum_event_age_in_seconds = var.eventbridge_maximum_event_age_in_seconds
     maximum_retry_attempts       = var.eventbridge_maximum_retry_attempts
   }
+
+  dynamic "dead_letter_config" {
+    for_each = local.create_dlq ? [1] : []
+
+    content {
+      arn = aws_sqs_queue.eventbridge_dlq[0].arn
+    }
+  }
+}
+
+# EventBridge hands the deletion to Lambda's asynchronous invocation, which retries a failed call (a
+# TransientError) twice and then drops it: the record of the last failure (the request and the function's
+# error) goes to the dead-letter queue instead, so an original whose outputs outlived it can be found and
+# its deletion redriven. Only delete sync invokes the function asynchronously; the state machine's calls
+# are synchronous and not affected.
+resource "aws_lambda_function_event_invoke_config" "delete_sync" {
+  count = var.enable_delete_sync ? 1 : 0
+
+  function_name          = aws_lambda_function.this.function_name
+  maximum_retry_attempts = 2
+
+  dynamic "destination_config" {
+    for_each = local.create_dlq ? [1] : []
+
+    content {
+      on_failure {
+        destination = aws_sqs_queue.eventbridge_dlq[0].arn
+      }
+    }
+  }
+
+  # Lambda checks that the function's role may send to the destination when it is configured.
+  depends_on = [aws_iam_role_policy.lambda]
 }
 
 resource "aws_lambda_permission" "delete_sync" {

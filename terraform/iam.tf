@@ -106,6 +106,19 @@ data "aws_iam_policy_document" "lambda" {
     resources = [local.resized_bucket_arn]
   }
 
+  # Lambda delivers the record of a delete-sync call that failed every attempt with the function's own role
+  # (eventbridge.tf, aws_lambda_function_event_invoke_config.delete_sync).
+  dynamic "statement" {
+    for_each = var.enable_delete_sync && local.create_dlq ? [1] : []
+
+    content {
+      sid       = "DeadLetterFailedDeletions"
+      effect    = "Allow"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.eventbridge_dlq[0].arn]
+    }
+  }
+
   # SSE-KMS buckets: reading needs kms:Decrypt, writing kms:GenerateDataKey, on each bucket's key,
   # and only when S3 in this region makes the call on the function's behalf.
   dynamic "statement" {

@@ -122,6 +122,10 @@ locals {
   # Delete sync: the "Object Deleted" reasons that count.
   delete_sync_reasons = concat(["DeleteObject"], var.delete_sync_lifecycle_expiration ? ["Lifecycle Expiration"] : [])
 
+  # One dead-letter queue for both of the module's rules: uploads EventBridge could not deliver to the state
+  # machine, and deletions it could not deliver to the function or that failed all of Lambda's retries.
+  create_dlq = var.create_eventbridge_dlq && (var.enable_s3_trigger || var.enable_delete_sync)
+
   create_sns_topic = var.create_sns_topic || length(var.alarm_email_addresses) > 0
   alarm_actions    = concat(var.alarm_actions, aws_sns_topic.alarms[*].arn)
 }

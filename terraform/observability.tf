@@ -82,10 +82,10 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "eventbridge_dlq" {
-  count = var.create_alarms && var.enable_s3_trigger && var.create_eventbridge_dlq ? 1 : 0
+  count = var.create_alarms && local.create_dlq ? 1 : 0
 
   alarm_name          = "${var.name}-eventbridge-dead-letters"
-  alarm_description   = "imgresize: S3 events EventBridge could not deliver to the state machine"
+  alarm_description   = "imgresize: S3 events that were not delivered (uploads, deletions) or whose deletion failed every attempt"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.eventbridge_dlq[0].name }

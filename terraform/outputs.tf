@@ -158,12 +158,12 @@ output "eventbridge_role_arn" {
 }
 
 output "eventbridge_dlq_arn" {
-  description = "ARN of the dead-letter queue of undeliverable events (null when not created)."
+  description = "ARN of the dead-letter queue of undeliverable events and failed deletions (null when not created)."
   value       = try(aws_sqs_queue.eventbridge_dlq[0].arn, null)
 }
 
 output "eventbridge_dlq_url" {
-  description = "URL of the dead-letter queue of undeliverable events, for receiving and redriving them (null when not created)."
+  description = "URL of the dead-letter queue of undeliverable events and failed deletions, for receiving and redriving them (null when not created)."
   value       = try(aws_sqs_queue.eventbridge_dlq[0].url, null)
 }
 

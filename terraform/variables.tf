@@ -217,7 +217,7 @@ variable "eventbridge_maximum_retry_attempts" {
 }
 
 variable "create_eventbridge_dlq" {
-  description = "Create an SQS dead-letter queue for events EventBridge could not deliver."
+  description = "Create an SQS dead-letter queue for events EventBridge could not deliver (uploads; with enable_delete_sync, deletions too) and for deletions whose function call failed every attempt."
   type        = bool
   default     = true
 }

@@ -256,8 +256,10 @@ run "without_delete_sync_by_default" {
       length(aws_cloudwatch_event_rule.object_deleted) == 0,
       length(aws_cloudwatch_event_target.delete_sync) == 0,
       length(aws_lambda_permission.delete_sync) == 0,
+      length(aws_lambda_function_event_invoke_config.delete_sync) == 0,
+      !anytrue([for s in data.aws_iam_policy_document.lambda.statement : s.sid == "DeadLetterFailedDeletions"]),
     ])
-    error_message = "Delete sync is off by default: no rule, target or permission."
+    error_message = "Delete sync is off by default: no rule, target, permission or asynchronous-invocation settings."
   }
 }
 
@@ -286,6 +288,59 @@ run "with_delete_sync" {
       s.sid == "RemoveOwnPartialOutputs" && s.actions == toset(["s3:DeleteObject"])
     ])
     error_message = "The function may delete its own outputs (under dest_prefix): delete sync relies on it."
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_target.delete_sync[0].dead_letter_config) == 1,
+      length(aws_lambda_function_event_invoke_config.delete_sync) == 1,
+      aws_lambda_function_event_invoke_config.delete_sync[0].maximum_retry_attempts == 2,
+      length(aws_lambda_function_event_invoke_config.delete_sync[0].destination_config[0].on_failure) == 1,
+      anytrue([
+        for s in data.aws_iam_policy_document.lambda.statement :
+        s.sid == "DeadLetterFailedDeletions" && s.actions == toset(["sqs:SendMessage"])
+      ]),
+      length(data.aws_iam_policy_document.eventbridge_dlq[0].statement[0].condition) == 1,
+    ])
+    error_message = "A deletion that was not delivered, or whose call failed every attempt, lands in the dead-letter queue, which the function's role may send to."
+  }
+}
+
+run "delete_sync_alone_keeps_its_dead_letter_queue" {
+  command = plan
+
+  variables {
+    enable_s3_trigger  = false
+    enable_delete_sync = true
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_cloudwatch_event_rule.object_created) == 0,
+      length(aws_sqs_queue.eventbridge_dlq) == 1,
+      length(aws_cloudwatch_event_target.delete_sync[0].dead_letter_config) == 1,
+      length(aws_lambda_function_event_invoke_config.delete_sync[0].destination_config) == 1,
+    ])
+    error_message = "Without the upload rule, delete sync still gets the dead-letter queue."
+  }
+}
+
+run "delete_sync_without_a_dead_letter_queue" {
+  command = plan
+
+  variables {
+    enable_delete_sync     = true
+    create_eventbridge_dlq = false
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_sqs_queue.eventbridge_dlq) == 0,
+      length(aws_cloudwatch_event_target.delete_sync[0].dead_letter_config) == 0,
+      length(aws_lambda_function_event_invoke_config.delete_sync[0].destination_config) == 0,
+      !anytrue([for s in data.aws_iam_policy_document.lambda.statement : s.sid == "DeadLetterFailedDeletions"]),
+    ])
+    error_message = "create_eventbridge_dlq = false: no queue, no destination, no grant."
   }
 }
 

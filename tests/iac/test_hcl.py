@@ -250,6 +250,10 @@ def test_statements_are_exactly_as_designed(datas):
             assert conditions == {"events:source": ["${local.completion_events_source}"],
                                   "events:detail-type": ['"Image Resized"', '"Image Rejected"']}
             continue
+        if sid == "DeadLetterFailedDeletions":  # only with delete sync and the queue: that queue only
+            assert name == "lambda" and st["resources"] == ["${aws_sqs_queue.eventbridge_dlq[0].arn}"]
+            assert st["actions"] == ['"sqs:SendMessage"']
+            continue
         if sid == "BucketKeysThroughS3":  # the users' KMS keys, only when some are given
             assert st["resources"] == "${statement.value}"
             assert st["actions"] == ['"kms:Decrypt"', '"kms:GenerateDataKey"']

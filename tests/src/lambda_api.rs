@@ -44,7 +44,18 @@ async fn call(
     body: &str,
     timeout: Duration,
 ) -> Result<http::Response, String> {
-    let url = format!("{}/{API}/{path}", endpoint.trim_end_matches('/'));
+    call_version(endpoint, API, method, path, body, timeout).await
+}
+
+async fn call_version(
+    endpoint: &str,
+    version: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<http::Response, String> {
+    let url = format!("{}/{version}/{path}", endpoint.trim_end_matches('/'));
     http::request_with_headers(
         method,
         &url,
@@ -100,6 +111,36 @@ pub async fn create_function(endpoint: &str, spec: &FunctionSpec) -> Result<Stri
         .to_string();
     wait_active(endpoint, &spec.name, Duration::from_secs(60)).await?;
     Ok(arn)
+}
+
+/// PutFunctionEventInvokeConfig, as `aws_lambda_function_event_invoke_config.delete_sync` declares it
+/// (eventbridge.tf): `retries` retries of a failed asynchronous call, then its record to `on_failure`.
+pub async fn put_event_invoke_config(
+    endpoint: &str,
+    name: &str,
+    retries: u32,
+    on_failure: Option<&str>,
+) -> Result<(), String> {
+    let mut body = json!({"MaximumRetryAttempts": retries});
+    if let Some(destination) = on_failure {
+        body["DestinationConfig"] = json!({"OnFailure": {"Destination": destination}});
+    }
+    let response = call_version(
+        endpoint,
+        "2019-09-25",
+        "PUT",
+        &format!("functions/{name}/event-invoke-config"),
+        &body.to_string(),
+        Duration::from_secs(30),
+    )
+    .await?;
+    if response.status != 200 {
+        return Err(format!(
+            "PutFunctionEventInvokeConfig {name}: HTTP {}: {}",
+            response.status, response.body
+        ));
+    }
+    Ok(())
 }
 
 fn read_zip(path: &Path) -> Result<Vec<u8>, String> {

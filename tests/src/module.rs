@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType};
-use aws_sdk_eventbridge::types::{InputTransformer, Target};
+use aws_sdk_eventbridge::types::{DeadLetterConfig, InputTransformer, Target};
 use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
 use aws_sdk_sfn::types::{StateMachineType, TracingConfiguration};
 use serde_json::Value;
@@ -762,16 +762,27 @@ pub async fn object_created_rule(
     Ok(rule)
 }
 
-/// `aws_cloudwatch_event_rule.object_deleted` + `aws_cloudwatch_event_target.delete_sync` (eventbridge.tf,
-/// `var.enable_delete_sync`): "Object Deleted" events of `bucket` (a caller's deletes) invoke the function
-/// directly with the module's delete request. Returns the rule's name.
+/// What [`object_deleted_rule`] deployed.
+#[derive(Debug, Clone)]
+pub struct DeleteSync {
+    pub rule: String,
+    /// The URL of `aws_sqs_queue.eventbridge_dlq` (`var.create_eventbridge_dlq`, on by default), where a
+    /// deletion lands that was not delivered or whose call failed every attempt; `None` when off.
+    pub dead_letters: Option<String>,
+}
+
+/// `aws_cloudwatch_event_rule.object_deleted` + `aws_cloudwatch_event_target.delete_sync` +
+/// `aws_lambda_function_event_invoke_config.delete_sync` (eventbridge.tf, `var.enable_delete_sync`):
+/// "Object Deleted" events of `bucket` (a caller's deletes) invoke the function `function` directly with
+/// the module's delete request; with the dead-letter queue, both the target's undelivered events and the
+/// records of calls that failed all of Lambda's retries go there.
 pub async fn object_deleted_rule(
     emulator: &Emulator,
     name: &str,
     bucket: &str,
     key_filter: &str,
-    function_arn: &str,
-) -> Result<String, String> {
+    (function, function_arn): (&str, &str),
+) -> Result<DeleteSync, String> {
     let rule = format!("{name}-object-deleted");
     let events = emulator.eventbridge();
     let pattern = templates::deleted_event_pattern(bucket, key_filter, &["DeleteObject"])?;
@@ -789,18 +800,35 @@ pub async fn object_deleted_rule(
         .input_template(&template)
         .build()
         .map_err(|e| format!("InputTransformer: {e}"))?;
-    let target = Target::builder()
+    let dead_letters = if variable_is_true("create_eventbridge_dlq")? {
+        Some(probe_queue(emulator, &format!("{name}-eventbridge-dlq")).await?)
+    } else {
+        None
+    };
+    let mut target = Target::builder()
         .id("delete-sync")
         .arn(function_arn)
-        .input_transformer(transformer)
-        .build()
-        .map_err(|e| format!("Target: {e}"))?;
+        .input_transformer(transformer);
+    if let Some((_, queue_arn)) = &dead_letters {
+        target = target.dead_letter_config(DeadLetterConfig::builder().arn(queue_arn).build());
+    }
+    let target = target.build().map_err(|e| format!("Target: {e}"))?;
     put_target(&events, &rule, target).await?;
+    crate::lambda_api::put_event_invoke_config(
+        &emulator.endpoint,
+        function,
+        2,
+        dead_letters.as_ref().map(|(_, arn)| arn.as_str()),
+    )
+    .await?;
     eprintln!(
-        "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {function_arn}\n  input template: {}",
+        "deployed: EventBridge rule {rule}\n  pattern: {pattern}\n  target: {function_arn}\n  input template: {}\n  dead letters: {dead_letters:?}",
         template.trim_end()
     );
-    Ok(rule)
+    Ok(DeleteSync {
+        rule,
+        dead_letters: dead_letters.map(|(url, _)| url),
+    })
 }
 
 /// The Lambda zip `scripts/build.sh <architecture>` (`make build`) writes: what the module deploys.
@@ -930,6 +958,8 @@ pub struct Chain {
     pub backfill: Option<StateMachine>,
     /// `POST /backfill` when both the API and the backfill are deployed.
     pub backfill_url: Option<String>,
+    /// With `ChainOptions::delete_sync`.
+    pub delete_sync: Option<DeleteSync>,
 }
 
 impl Chain {
@@ -1011,16 +1041,20 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
     } else {
         None
     };
-    if options.delete_sync {
-        object_deleted_rule(
-            emulator,
-            &name,
-            &originals,
-            &templates::default_key_filter()?,
-            &function_arn,
+    let delete_sync = if options.delete_sync {
+        Some(
+            object_deleted_rule(
+                emulator,
+                &name,
+                &originals,
+                &templates::default_key_filter()?,
+                (&name, &function_arn),
+            )
+            .await?,
         )
-        .await?;
-    }
+    } else {
+        None
+    };
     let backfill = match &options.backfill {
         Some(choices) => Some(
             backfill_state_machine(
@@ -1055,5 +1089,6 @@ pub async fn deploy(emulator: &Emulator, options: &ChainOptions) -> Result<Chain
         api,
         backfill,
         backfill_url,
+        delete_sync,
     })
 }

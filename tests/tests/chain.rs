@@ -1370,4 +1370,76 @@ async fn deleting_an_original_deletes_exactly_its_outputs() {
         keys.contains(&format!("{prefix}d/dog_resized.jpg")),
         "{keys:?}"
     );
+
+    // A deletion that fails every attempt is not lost: with the resized bucket gone, listing it fails, Lambda's
+    // asynchronous invocation retries twice (after 1 and 2 s on the emulator, scripts/emulator.sh), and the
+    // record of the failure, with the request, lands in the module's dead-letter queue.
+    let dead_letters = chain
+        .delete_sync
+        .as_ref()
+        .and_then(|d| d.dead_letters.clone())
+        .expect("create_eventbridge_dlq is on by default");
+    for key in buckets::keys(&s3, &chain.resized).await.expect("keys") {
+        s3.delete_object()
+            .bucket(&chain.resized)
+            .key(&key)
+            .send()
+            .await
+            .expect("empty the resized bucket");
+    }
+    s3.delete_bucket()
+        .bucket(&chain.resized)
+        .send()
+        .await
+        .expect("delete the resized bucket");
+    s3.delete_object()
+        .bucket(&chain.originals)
+        .key("cat.jpg")
+        .send()
+        .await
+        .expect("delete cat.jpg");
+    let records = module::drain_queue(
+        emulator,
+        &dead_letters,
+        1,
+        Duration::from_secs(60),
+        Duration::from_secs(3),
+    )
+    .await
+    .expect("the dead-letter queue");
+    assert_eq!(
+        records.len(),
+        1,
+        "one record per failed deletion: {records:?}"
+    );
+    let record: Value = serde_json::from_str(&records[0]).expect("a JSON record");
+    assert_eq!(
+        record["requestContext"]["condition"],
+        json!("RetriesExhausted"),
+        "{record}"
+    );
+    assert_eq!(
+        record["requestContext"]["approximateInvokeCount"],
+        json!(3),
+        "{record}"
+    );
+    assert_eq!(
+        record["requestPayload"]["action"],
+        json!("delete"),
+        "{record}"
+    );
+    assert_eq!(
+        record["requestPayload"]["key"],
+        json!("cat.jpg"),
+        "{record}"
+    );
+    assert_eq!(
+        record["responsePayload"]["errorType"],
+        json!("InternalError"),
+        "{record}"
+    );
+    let message = record["responsePayload"]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains(&chain.resized), "{record}");
 }
