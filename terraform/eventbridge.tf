@@ -133,7 +133,7 @@ resource "aws_cloudwatch_event_target" "delete_sync" {
 }
 
 # EventBridge hands the deletion to Lambda's asynchronous invocation, which retries a failed call (a
-# TransientError) twice and then drops it: the record of the last failure (the request and the function's
+# TransientError or InternalError) twice and then drops it: the record of the last failure (the request and the function's
 # error) goes to the dead-letter queue instead, so an original whose outputs outlived it can be found and
 # its deletion redriven. Only delete sync invokes the function asynchronously; the state machine's calls
 # are synchronous and not affected.
